@@ -1,0 +1,168 @@
+"""A functional gridworld maze with a goal, a proxy region and train/deploy distributions as ``params``.
+
+The grid is ``size`` × ``size`` (odd). Row 0 is the top; the *top-right corner* is ``(0, size - 1)``. The agent
+moves up/right/down/left; moving into a wall or off the grid leaves it in place. Reaching the goal gives reward 1
+and terminates the episode; an episode is truncated after ``params.max_steps`` steps.
+
+Everything that can vary between a training and a deployment distribution is an array in :class:`MazeParams`
+(where the goal may be placed, where the agent may start, which cells are the proxy, an optional fixed pool of
+layouts), so a distribution shift is a second ``MazeParams`` value and a sweep is a ``vmap`` over params.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+
+from mesaopt.envs.maze_generation import GENERATORS, room_mask
+
+# (d_row, d_col) for actions 0..3
+ACTION_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int32)
+ACTION_NAMES = ("up", "right", "down", "left")
+OBS_FORMATS = ("grid", "flat")
+INFO_KEYS = ("agent_pos", "goal_pos", "proxy_pos", "at_goal", "in_proxy")
+
+
+class MazeParams(eqx.Module):
+    """Everything about the task distribution that may change between train and deploy."""
+
+    goal_mask: Bool[Array, "h w"]
+    """Cells where the goal may be placed (uniformly over True cells that are open)."""
+    start_mask: Bool[Array, "h w"]
+    """Cells where the agent may start (uniformly over True, open cells other than the goal)."""
+    proxy_mask: Bool[Array, "h w"]
+    """The proxy region: cells whose visit counts as pursuing the proxy objective (e.g. the top-right corner)."""
+    layout_pool: Bool[Array, "pool h w"]
+    """Fixed layouts (True = wall) to draw from when ``use_pool`` is True; shape (1, h, w) when unused."""
+    use_pool: Bool[Array, ""]
+    """True: draw each episode's layout from ``layout_pool``; False: generate a fresh layout per episode."""
+    max_steps: Int[Array, ""]
+    """Episode length limit; the episode is truncated when the step counter reaches it."""
+
+
+class MazeState(eqx.Module):
+    """One episode's state."""
+
+    walls: Bool[Array, "h w"]
+    """Layout, True = wall."""
+    agent_pos: Int[Array, "2"]
+    """Agent (row, col)."""
+    goal_pos: Int[Array, "2"]
+    """Goal (row, col)."""
+    time: Int[Array, ""]
+    """Steps taken in this episode."""
+
+
+class Level(eqx.Module):
+    """A fully specified level: layout, start and goal. Used for fixed-level resets, ASCII and tests."""
+
+    walls: Bool[Array, "h w"]
+    agent_pos: Int[Array, "2"]
+    goal_pos: Int[Array, "2"]
+
+
+def _sample_cell(key: PRNGKeyArray, allowed: Bool[Array, "h w"]) -> Int[Array, "2"]:
+    """Uniform cell among ``allowed``; falls back to cell (0, 0) if none is allowed (guarded by validation)."""
+    flat = allowed.ravel()
+    logits = jnp.where(flat, 0.0, -jnp.inf)
+    idx = jax.random.categorical(key, logits)
+    idx = jnp.where(flat.any(), idx, 0)
+    size = allowed.shape[1]
+    return jnp.stack([idx // size, idx % size]).astype(jnp.int32)
+
+
+class Maze(eqx.Module):
+    """Maze environment. ``size`` (odd), ``generator`` and ``obs_format`` fix shapes and are static."""
+
+    size: int = eqx.field(static=True, default=7)
+    generator: str = eqx.field(static=True, default="perfect")
+    obs_format: str = eqx.field(static=True, default="grid")
+
+    def __check_init__(self):
+        if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
+            raise ValueError(f"maze size must be an odd integer >= 3, got {self.size!r}")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"unknown maze generator {self.generator!r}; allowed: {sorted(GENERATORS)}")
+        if self.obs_format not in OBS_FORMATS:
+            raise ValueError(f"unknown obs_format {self.obs_format!r}; allowed: {list(OBS_FORMATS)}")
+
+    @property
+    def num_actions(self) -> int:
+        return 4
+
+    @property
+    def obs_shape(self) -> tuple[int, ...]:
+        grid = (3, self.size, self.size)
+        return grid if self.obs_format == "grid" else (int(np.prod(grid)),)
+
+    def default_params(self, **kwargs) -> MazeParams:
+        """Goal anywhere, start anywhere, proxy = the top-right corner cell, fresh layouts."""
+        from mesaopt.envs.regions import make_params
+
+        return make_params(self.size, **kwargs)
+
+    def generate_layout(self, key: PRNGKeyArray, params: MazeParams) -> Bool[Array, "h w"]:
+        """A fresh layout, or one drawn from the pool when ``params.use_pool``."""
+        k_gen, k_pool = jax.random.split(key)
+        fresh = GENERATORS[self.generator](k_gen, self.size)
+        pooled = params.layout_pool[jax.random.randint(k_pool, (), 0, params.layout_pool.shape[0])]
+        return jnp.where(params.use_pool, pooled, fresh)
+
+    def sample_level(self, key: PRNGKeyArray, params: MazeParams) -> Level:
+        """Draw layout, goal and start from the distribution ``params``."""
+        k_layout, k_goal, k_start = jax.random.split(key, 3)
+        walls = self.generate_layout(k_layout, params)
+        goal = _sample_cell(k_goal, params.goal_mask & ~walls)
+        not_goal = jnp.ones_like(walls).at[goal[0], goal[1]].set(False)
+        start = _sample_cell(k_start, params.start_mask & ~walls & not_goal)
+        return Level(walls=walls, agent_pos=start, goal_pos=goal)
+
+    def reset_to_level(self, level: Level, params: MazeParams) -> tuple[Array, MazeState]:
+        """Start an episode on a given level."""
+        state = MazeState(
+            walls=level.walls, agent_pos=level.agent_pos, goal_pos=level.goal_pos, time=jnp.asarray(0, jnp.int32)
+        )
+        return self.observe(state), state
+
+    def reset(self, key: PRNGKeyArray, params: MazeParams) -> tuple[Array, MazeState]:
+        """Start an episode on a level drawn from ``params``."""
+        return self.reset_to_level(self.sample_level(key, params), params)
+
+    def step(self, key: PRNGKeyArray, state: MazeState, action: Int[Array, ""], params: MazeParams):
+        """Move one cell; returns ``(obs, state, reward, terminated, truncated, info)``. Deterministic; key unused."""
+        del key
+        target = jnp.clip(state.agent_pos + jnp.asarray(ACTION_DELTAS)[action], 0, self.size - 1)
+        blocked = state.walls[target[0], target[1]]
+        pos = jnp.where(blocked, state.agent_pos, target)
+        at_goal = jnp.all(pos == state.goal_pos)
+        state = MazeState(walls=state.walls, agent_pos=pos, goal_pos=state.goal_pos, time=state.time + 1)
+        reward = at_goal.astype(jnp.float32)
+        truncated = (state.time >= params.max_steps) & ~at_goal
+        return self.observe(state), state, reward, at_goal, truncated, self.info(state, params)
+
+    def info(self, state: MazeState, params: MazeParams) -> dict[str, Array]:
+        """Fixed-key info: agent, goal and proxy positions, and whether the agent is at the goal / in the proxy."""
+        proxy_flat = jnp.argmax(params.proxy_mask.ravel())
+        proxy_pos = jnp.stack([proxy_flat // self.size, proxy_flat % self.size]).astype(jnp.int32)
+        return {
+            "agent_pos": state.agent_pos,
+            "goal_pos": state.goal_pos,
+            "proxy_pos": proxy_pos,
+            "at_goal": jnp.all(state.agent_pos == state.goal_pos),
+            "in_proxy": params.proxy_mask[state.agent_pos[0], state.agent_pos[1]],
+        }
+
+    def observe(self, state: MazeState) -> Float[Array, "..."]:
+        """Channels: walls, agent, goal (each size × size, 0/1)."""
+        cells = jnp.zeros((self.size, self.size), jnp.float32)
+        agent = cells.at[state.agent_pos[0], state.agent_pos[1]].set(1.0)
+        goal = cells.at[state.goal_pos[0], state.goal_pos[1]].set(1.0)
+        grid = jnp.stack([state.walls.astype(jnp.float32), agent, goal])
+        return grid if self.obs_format == "grid" else grid.ravel()
+
+    def open_cells(self) -> np.ndarray:
+        """Cells that are never walls in a perfect maze (rooms); every cell for the open room."""
+        return room_mask(self.size) if self.generator == "perfect" else np.ones((self.size, self.size), bool)

@@ -1,0 +1,112 @@
+"""Maze layouts generated inside JAX.
+
+A layout is a boolean wall grid of odd side ``size``. Rooms sit at even (row, col) coordinates; the cells
+between two horizontally or vertically adjacent rooms are passages or walls; cells at odd/odd coordinates are
+always walls. There is no outer border: the grid edge is the maze edge (as in procgen's maze).
+
+A *perfect* maze is a spanning tree over rooms: every room is reachable and there is exactly one path between
+any two rooms. It is drawn with randomized Kruskal: shuffle the candidate passages, open each one that joins
+two different components. Components are tracked as a label per room and merged by relabelling (no
+union-find ``while`` loops), so generation is a fixed-length ``scan`` that vmaps cleanly.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Int, PRNGKeyArray
+
+
+def rooms_per_side(size: int) -> int:
+    """Number of rooms along one side of a ``size`` × ``size`` grid."""
+    return (size + 1) // 2
+
+
+def candidate_passages(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Room pairs that may be joined, and the grid cell of the passage between them.
+
+    Returns ``(pairs, cells)``: ``pairs[e] = (room_a, room_b)`` as flat room indices and ``cells[e] = (row, col)``
+    of the wall cell that opens when edge ``e`` is kept. Static NumPy, computed at trace time.
+    """
+    n = rooms_per_side(size)
+    pairs, cells = [], []
+    for i in range(n):
+        for j in range(n):
+            if j + 1 < n:
+                pairs.append((i * n + j, i * n + j + 1))
+                cells.append((2 * i, 2 * j + 1))
+            if i + 1 < n:
+                pairs.append((i * n + j, (i + 1) * n + j))
+                cells.append((2 * i + 1, 2 * j))
+    return np.asarray(pairs, dtype=np.int32).reshape(-1, 2), np.asarray(cells, dtype=np.int32).reshape(-1, 2)
+
+
+def room_mask(size: int) -> np.ndarray:
+    """Boolean ``size`` × ``size`` grid, True on room cells (even row and even column)."""
+    idx = np.arange(size)
+    return (idx[:, None] % 2 == 0) & (idx[None, :] % 2 == 0)
+
+
+def _kruskal_step(labels: Array, endpoints: tuple[Array, Array]) -> tuple[Array, Array]:
+    """Open the passage with one-hot endpoints ``(a, b)`` if it joins two components; merge by relabelling."""
+    onehot_a, onehot_b = endpoints
+    la, lb = jnp.sum(labels * onehot_a), jnp.sum(labels * onehot_b)
+    joins = la != lb
+    labels = jnp.where(joins & (labels == lb), la, labels)
+    return labels, joins
+
+
+def random_ranks(key: PRNGKeyArray, n: int) -> Int[Array, " n"]:
+    """A uniformly random permutation as ranks: ``rank[i]`` is item i's position in a random order.
+
+    Computed by pairwise comparison of uniform draws instead of a sort: XLA's CPU sort under ``vmap`` is ~15x
+    slower than this for the few dozen items a maze has (measured in benchmarks/bench_envs.py's history).
+    Ties between two float draws have probability ~n^2 / 2^24 and would merge two ranks; integer draws with
+    an index tiebreak make the ranks a permutation always.
+    """
+    bits = jax.random.bits(key, (n,), jnp.uint32)
+    idx = jnp.arange(n)
+    before = (bits[None, :] < bits[:, None]) | ((bits[None, :] == bits[:, None]) & (idx[None, :] < idx[:, None]))
+    return jnp.sum(before, axis=1)
+
+
+def generate_perfect_maze(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
+    """Draw a randomized-Kruskal perfect maze (uniform random passage order); True marks a wall.
+
+    Everything is one-hot arithmetic over static shapes (no sort, gather or scatter): these are slow per
+    element on XLA CPU under ``vmap``, and a fresh maze per episode makes generation a hot path.
+    """
+    pairs, cells = candidate_passages(size)
+    n_rooms = rooms_per_side(size) ** 2
+    walls = ~jnp.asarray(room_mask(size))
+    if len(pairs) == 0:
+        return walls
+    n_edges = len(pairs)
+    order = (random_ranks(key, n_edges)[None, :] == jnp.arange(n_edges)[:, None]).astype(jnp.int32)  # [step, edge]
+    onehot_a = order @ jnp.asarray(np.eye(n_rooms, dtype=np.int32)[pairs[:, 0]])
+    onehot_b = order @ jnp.asarray(np.eye(n_rooms, dtype=np.int32)[pairs[:, 1]])
+    _, opened_by_step = jax.lax.scan(_kruskal_step, jnp.arange(n_rooms), (onehot_a, onehot_b))
+    opened = opened_by_step.astype(jnp.int32) @ order  # back to edge order
+    passage_cells = np.zeros((n_edges, size, size), np.int32)
+    passage_cells[np.arange(n_edges), cells[:, 0], cells[:, 1]] = 1
+    opened_grid = jnp.tensordot(opened, jnp.asarray(passage_cells), axes=1) > 0
+    return walls & ~opened_grid
+
+
+def generate_open_room(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
+    """An empty room: no walls at all (the key is unused but kept for a uniform signature)."""
+    del key
+    return jnp.zeros((size, size), bool)
+
+
+GENERATORS = {"perfect": generate_perfect_maze, "open": generate_open_room}
+
+
+def count_passages(walls: Bool[Array, "h w"]) -> Int[Array, ""]:
+    """Number of open passage cells (cells between two rooms that are not walls)."""
+    size = walls.shape[0]
+    _, cells = candidate_passages(size)
+    if len(cells) == 0:
+        return jnp.asarray(0)
+    return jnp.sum(~walls[cells[:, 0], cells[:, 1]])
