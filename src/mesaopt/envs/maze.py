@@ -22,7 +22,7 @@ from mesaopt.envs.maze_generation import GENERATORS, room_mask
 # (d_row, d_col) for actions 0..3
 ACTION_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int32)
 ACTION_NAMES = ("up", "right", "down", "left")
-OBS_FORMATS = ("grid", "flat")
+OBS_FORMATS = ("grid", "flat", "egocentric")
 INFO_KEYS = ("agent_pos", "goal_pos", "proxy_pos", "at_goal", "in_proxy")
 
 
@@ -95,6 +95,8 @@ class Maze(eqx.Module):
 
     @property
     def obs_shape(self) -> tuple[int, ...]:
+        if self.obs_format == "egocentric":
+            return (3, 2 * self.size - 1, 2 * self.size - 1)
         grid = (3, self.size, self.size)
         return grid if self.obs_format == "grid" else (int(np.prod(grid)),)
 
@@ -156,12 +158,25 @@ class Maze(eqx.Module):
         }
 
     def observe(self, state: MazeState) -> Float[Array, "..."]:
-        """Channels: walls, agent, goal (each size × size, 0/1)."""
+        """``grid``/``flat``: channels walls, agent, goal (size × size, 0/1).
+        ``egocentric``: a (2·size − 1)² window centred on the agent, channels walls, goal, outside-the-maze."""
+        if self.obs_format == "egocentric":
+            return self._observe_egocentric(state)
         cells = jnp.zeros((self.size, self.size), jnp.float32)
         agent = cells.at[state.agent_pos[0], state.agent_pos[1]].set(1.0)
         goal = cells.at[state.goal_pos[0], state.goal_pos[1]].set(1.0)
         grid = jnp.stack([state.walls.astype(jnp.float32), agent, goal])
         return grid if self.obs_format == "grid" else grid.ravel()
+
+    def _observe_egocentric(self, state: MazeState) -> Float[Array, "3 v v"]:
+        pad = self.size - 1
+        goal = jnp.zeros((self.size, self.size), jnp.float32).at[state.goal_pos[0], state.goal_pos[1]].set(1.0)
+        grid = jnp.stack([state.walls.astype(jnp.float32), goal, jnp.zeros_like(goal)])
+        padded = jnp.pad(grid, ((0, 0), (pad, pad), (pad, pad)))
+        outside = jnp.pad(jnp.zeros((self.size, self.size)), pad, constant_values=1.0)
+        padded = padded.at[0].max(outside).at[2].set(outside)
+        window = 2 * self.size - 1
+        return jax.lax.dynamic_slice(padded, (0, state.agent_pos[0], state.agent_pos[1]), (3, window, window))
 
     def open_cells(self) -> np.ndarray:
         """Cells that are never walls in a perfect maze (rooms); every cell for the open room."""

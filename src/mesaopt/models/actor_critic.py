@@ -1,0 +1,98 @@
+"""Actor-critic networks for discrete-action grid environments (equinox).
+
+Contract: ``model(obs, *, capture=False)`` on ONE observation returns ``(logits, value)``, or
+``((logits, value), activations)`` with stable TransformerLens-style names when ``capture=True``.
+Batch with ``jax.vmap``. Constructors take ``(obs_shape, n_actions, ..., *, key)``.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, PRNGKeyArray
+
+
+def orthogonal_linear(in_size: int, out_size: int, scale: float, *, key: PRNGKeyArray) -> eqx.nn.Linear:
+    """Linear layer with orthogonal weights (gain ``scale``) and zero bias, the usual PPO initialisation."""
+    layer = eqx.nn.Linear(in_size, out_size, key=key)
+    weight = jax.nn.initializers.orthogonal(scale)(key, (out_size, in_size))
+    layer = eqx.tree_at(lambda lin: lin.weight, layer, weight)
+    return eqx.tree_at(lambda lin: lin.bias, layer, jnp.zeros(out_size))
+
+
+class MLPTrunk(eqx.Module):
+    """``depth`` tanh layers of ``width`` units."""
+
+    layers: list[eqx.nn.Linear]
+
+    def __init__(self, in_size: int, width: int, depth: int, *, key: PRNGKeyArray):
+        keys = jax.random.split(key, depth)
+        sizes = [in_size] + [width] * depth
+        self.layers = [orthogonal_linear(a, b, float(np.sqrt(2)), key=k) for a, b, k in zip(sizes, sizes[1:], keys)]
+
+    def __call__(self, x: Array, prefix: str, acts: dict[str, Array]) -> Array:
+        for i, layer in enumerate(self.layers):
+            x = jnp.tanh(layer(x))
+            acts[f"{prefix}.{i}.hook_post"] = x
+        return x
+
+
+class MLPActorCritic(eqx.Module):
+    """Separate actor and critic MLPs over the flattened observation."""
+
+    actor: MLPTrunk
+    critic: MLPTrunk
+    policy_head: eqx.nn.Linear
+    value_head: eqx.nn.Linear
+
+    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, width: int = 64, depth: int = 2, *, key):
+        k_actor, k_critic, k_pi, k_v = jax.random.split(key, 4)
+        in_size = int(np.prod(obs_shape))
+        self.actor = MLPTrunk(in_size, width, depth, key=k_actor)
+        self.critic = MLPTrunk(in_size, width, depth, key=k_critic)
+        self.policy_head = orthogonal_linear(width, n_actions, 0.01, key=k_pi)
+        self.value_head = orthogonal_linear(width, 1, 1.0, key=k_v)
+
+    def __call__(self, obs: Float[Array, "..."], *, capture: bool = False):
+        acts: dict[str, Array] = {}
+        x = obs.reshape(-1)
+        logits = self.policy_head(self.actor(x, "actor", acts))
+        value = self.value_head(self.critic(x, "critic", acts))[0]
+        acts["hook_logits"], acts["hook_value"] = logits, value
+        return ((logits, value), acts) if capture else (logits, value)
+
+
+class CNNActorCritic(eqx.Module):
+    """Two 3×3 convolutions (same padding) shared by a policy and a value head."""
+
+    convs: list[eqx.nn.Conv2d]
+    dense: eqx.nn.Linear
+    policy_head: eqx.nn.Linear
+    value_head: eqx.nn.Linear
+
+    def __init__(self, obs_shape: tuple[int, ...], n_actions: int, channels: int = 16, width: int = 128, *, key):
+        if len(obs_shape) != 3:
+            raise ValueError(f"the cnn model needs (channels, height, width) observations, got shape {obs_shape}")
+        k1, k2, k_dense, k_pi, k_v = jax.random.split(key, 5)
+        c_in, h, w = obs_shape
+        self.convs = [
+            eqx.nn.Conv2d(c_in, channels, 3, padding=1, key=k1),
+            eqx.nn.Conv2d(channels, channels, 3, padding=1, key=k2),
+        ]
+        self.dense = orthogonal_linear(channels * h * w, width, float(np.sqrt(2)), key=k_dense)
+        self.policy_head = orthogonal_linear(width, n_actions, 0.01, key=k_pi)
+        self.value_head = orthogonal_linear(width, 1, 1.0, key=k_v)
+
+    def __call__(self, obs: Float[Array, "c h w"], *, capture: bool = False):
+        acts: dict[str, Array] = {}
+        x = obs
+        for i, conv in enumerate(self.convs):
+            x = jax.nn.relu(conv(x))
+            acts[f"convs.{i}.hook_post"] = x
+        x = jax.nn.relu(self.dense(x.reshape(-1)))
+        acts["dense.hook_post"] = x
+        logits, value = self.policy_head(x), self.value_head(x)[0]
+        acts["hook_logits"], acts["hook_value"] = logits, value
+        return ((logits, value), acts) if capture else (logits, value)
