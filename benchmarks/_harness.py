@@ -1,0 +1,266 @@
+"""Shared plumbing for the side-by-side benchmarks: one driver, one worker subprocess per side.
+
+Each side (mesaopt, a peer) runs in its own subprocess and answers JSON requests one line at a time, so a peer
+that needs another venv (another jax, another torch) only needs another interpreter: set
+``MESAOPT_BENCH_PYTHON_<SIDE>`` (e.g. ``MESAOPT_BENCH_PYTHON_NAVIX=benchmarks/.venv-navix/bin/python``). By default
+every side runs on ``benchmarks/.venv-peers/bin/python`` (made by ``benchmarks/setup.sh``).
+
+Workers are started and warmed up one after another (never two compiling at once on a 2-core machine); then the
+driver interleaves the timed repeats across sides (round-robin), so a burst of load from another process on a
+shared machine hits every side instead of one. Each number is a median over the repeats.
+
+The driver imports nothing but the standard library, so it runs on any Python >= 3.10.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+RESULTS_DIR = BENCH_DIR / "results"
+PEERS_PYTHON = BENCH_DIR / ".venv-peers" / "bin" / "python"
+
+
+def side_python(side: str) -> str:
+    """The interpreter a side runs on: ``MESAOPT_BENCH_PYTHON_<SIDE>``, else the peers' venv, else this one."""
+    override = os.environ.get(f"MESAOPT_BENCH_PYTHON_{side.upper().replace('-', '_')}")
+    if override:
+        return override
+    return str(PEERS_PYTHON) if PEERS_PYTHON.exists() else sys.executable
+
+
+class WorkerFailed(RuntimeError):
+    """A worker died, timed out or reported an error."""
+
+
+class WorkerError(WorkerFailed):
+    """A worker reported that one request failed; it is still running and can take the next one."""
+
+
+class Worker:
+    """A side's subprocess: ``python SCRIPT --worker SIDE``, spoken to in JSON lines."""
+
+    def __init__(self, script: Path, side: str, *, env: dict[str, str] | None = None, start_timeout: float = 600):
+        self.side = side
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = RESULTS_DIR / f"{script.stem}-{side}.log"
+        self._log = open(self.log_path, "a")
+        self._log.write(f"\n===== {time.strftime('%Y-%m-%d %H:%M:%S')} {side} =====\n")
+        self._log.flush()
+        self.proc = subprocess.Popen(
+            [side_python(side), str(script), "--worker", side],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+            cwd=str(REPO),
+            env={**os.environ, **(env or {})},
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+        self.info = self._receive(start_timeout)
+
+    def _pump(self) -> None:
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _receive(self, timeout: float) -> dict:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.kill()
+            raise WorkerFailed(f"{self.side}: no answer within {timeout:.0f} s (killed; log: {self.log_path})")
+        if line is None:
+            self.proc.wait()
+            raise WorkerFailed(f"{self.side}: worker exited with code {self.proc.returncode} (log: {self.log_path})")
+        reply = json.loads(line)
+        if "error" in reply:
+            self._log.write(reply["error"])
+            self._log.flush()
+            raise WorkerError(f"{self.side}: {reply['error'].strip().splitlines()[-1]} (log: {self.log_path})")
+        return reply
+
+    def request(self, timeout: float = 600, **message) -> dict:
+        if self.proc.poll() is not None:
+            raise WorkerFailed(f"{self.side}: worker is not running (log: {self.log_path})")
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+        return self._receive(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=30)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.kill()
+        self._log.close()
+
+
+def key_name(key: tuple) -> str:
+    return " / ".join(str(k) for k in key)
+
+
+def prepare_side(script: Path, side: str, items: list[dict], *, env=None, timeout: float = 900, tag: str = ""):
+    """Start ``side``'s worker and send ``prepare`` for each item (a dict of request fields).
+
+    Returns ``(worker or None, {key: compile_s}, {key: error})`` with ``key = (side, *item.values())``. An item
+    the worker reports as failed is skipped; a worker that dies or hangs ends the side.
+    """
+    compile_s, errors = {}, {}
+    print(f"[{tag}] starting {side} ...", flush=True)
+    try:
+        worker = Worker(script, side, env=env)
+    except WorkerFailed as err:
+        print(f"[{tag}] {err}", flush=True)
+        return None, compile_s, {(side,): str(err)}
+    for item in items:
+        key = (side, *item.values())
+        print(f"[{tag}] {side}: preparing {key_name(key[1:])} ...", flush=True)
+        try:
+            compile_s[key] = worker.request(op="prepare", timeout=timeout, **item)["compile_s"]
+        except WorkerError as err:
+            errors[key] = str(err)
+            print(f"[{tag}] {err}", flush=True)
+        except WorkerFailed as err:
+            errors[key] = str(err)
+            print(f"[{tag}] {err}", flush=True)
+            return None, compile_s, errors
+    return worker, compile_s, errors
+
+
+def measure_round_robin(workers: dict, items: dict[tuple, dict], repeats: int, errors: dict, *,
+                        timeout: float = 600, tag: str = "", **extra) -> dict:
+    """``repeats`` rounds; each round measures every item once, sides interleaved. Returns {key: [steps/s]}.
+
+    ``items`` maps a key ``(side, ...)`` to its request fields; keys whose side has no worker are skipped.
+    """
+    samples = {key: [] for key in items}
+    for rep in range(repeats):
+        print(f"[{tag}] repeat {rep + 1}/{repeats}", flush=True)
+        for key, fields in items.items():
+            side = key[0]
+            if side not in workers or key in errors:
+                continue
+            try:
+                reply = workers[side].request(op="measure", timeout=timeout, **fields, **extra)
+                samples[key].append(reply["steps_per_s"])
+            except WorkerError as err:
+                errors[key] = str(err)
+                print(f"[{tag}] {err}", flush=True)
+            except WorkerFailed as err:
+                errors[key] = str(err)
+                print(f"[{tag}] {err}", flush=True)
+                workers.pop(side).kill()
+    return samples
+
+
+def serve(setup) -> None:
+    """Worker main loop. ``setup() -> (info, handle)``; ``handle(message) -> reply`` for every request.
+
+    JSON goes to the original stdout; everything libraries print is moved to stderr (the worker's log).
+    """
+    channel = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+
+    def send(obj) -> None:
+        channel.write(json.dumps(obj) + "\n")
+        channel.flush()
+
+    try:
+        info, handle = setup()
+    except Exception:  # report the failure to the driver instead of dying silently
+        send({"error": traceback.format_exc()})
+        return
+    send({"ready": True, **info})
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message.get("op") == "quit":
+            break
+        try:
+            send(handle(message))
+        except Exception:  # one failing request (a peer's bug) must not lose the others' results
+            send({"error": traceback.format_exc()})
+
+
+def time_calls(run_once, steps_per_call: int, seconds: float) -> float:
+    """Steps per second over as many back-to-back calls of ``run_once`` as fit in ``seconds`` (at least one)."""
+    calls, start = 0, time.perf_counter()
+    while True:
+        run_once()
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return calls * steps_per_call / elapsed
+
+
+def summarize(samples: list[float]) -> dict:
+    return {
+        "median": statistics.median(samples),
+        "min": min(samples),
+        "max": max(samples),
+        "samples": samples,
+    }
+
+
+def machine_info() -> dict:
+    return {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
+    }
+
+
+def write_json(name: str, payload: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / name
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(path)
+    return path
+
+
+def fmt_rate(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x >= 1e6:
+        return f"{x / 1e6:.2f} M"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f} k"
+    return f"{x:.0f}"
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    print(line)
+    print("-" * len(line))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
+def verdict(ratio: float | None, target: float) -> str:
+    if ratio is None:
+        return "n/a"
+    return f"{'meets' if ratio >= target else 'MISSES'} target >= {target:g}x"

@@ -1,0 +1,326 @@
+"""Environment steps per second: mesaopt's maze against NAVIX, xland-minigrid and Farama Minigrid, side by side.
+
+    benchmarks/.venv-peers/bin/python benchmarks/bench_envs.py [--repeats 3] [--seconds 1.5]
+
+Every JAX environment is stepped the way a JAX learner steps it: random actions, ``jit(scan(vmap(step)))``, the
+environment's own auto-reset, and observations and rewards folded into a checksum so XLA cannot drop them.
+Batch sizes 1, 64 and 1024; each row is the median over ``--repeats`` timed windows of ``--seconds``, compile
+excluded (reported in its own column). Farama Minigrid is stepped from a Python loop (batch 1; it is not batched).
+
+mesaopt rows: the 7×7 perfect maze (a fresh Kruskal maze per episode, fully observed 3×7×7 grid):
+``buffered`` = ``BufferedAutoReset`` with its spare levels refreshed once per 16 steps (how the PPO loop steps it);
+``eager`` = ``AutoReset`` (draws a fresh level on every step for every env, like the peers' auto-resets do).
+Peer rows: FourRooms (19×19, a random layout per episode: the task the peers are usually benchmarked on) and
+Empty-8x8 (the closest in size to a 7×7 maze). Ratios compare each side at its own best batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h  # noqa: E402
+
+STEPS_PER_REFRESH = 16
+SIDES = {
+    "mesaopt": ["maze7-buffered", "maze7-eager", "open7-buffered"],
+    "navix": ["FourRooms", "Empty-8x8"],
+    "xminigrid": ["FourRooms", "Empty-8x8"],
+    "farama": ["FourRooms", "Empty-8x8"],
+}
+TARGETS = {"navix": 4.0, "xminigrid": 10.0, "farama": 1000.0}
+# Which peer tasks each mesaopt row is set against: the maze against both (FourRooms is the like-for-like task, a
+# random layout per episode; Empty-8x8 is the peers' fastest case, a fixed layout), the eager maze against the
+# peers' equally eager FourRooms, the open room (no layout to generate) against Empty-8x8.
+RATIO_PAIRS = {
+    "maze7-buffered": ["FourRooms", "Empty-8x8"],
+    "maze7-eager": ["FourRooms"],
+    "open7-buffered": ["Empty-8x8"],
+}
+RATIO_NOTES = {"maze7-eager": "(eager reset on both sides)", "open7-buffered": "(no layout generation on either side)"}
+PEER_NAMES = {"navix": "NAVIX", "xminigrid": "xland-minigrid", "farama": "Farama Minigrid"}
+
+
+def steps_per_env(batch: int) -> int:
+    """Rollout length per call: long enough at batch 1 that dispatch overhead is noise, >= 256 everywhere."""
+    n = max(256, 16384 // batch)
+    return n - n % STEPS_PER_REFRESH
+
+
+# ----------------------------------------------------------------------------------------------- JAX sides
+
+
+def jax_side(build):
+    """Worker setup for a JAX side. ``build(variant, batch) -> (init(key), step(key, carry), refresh|None)``."""
+    import jax
+    import jax.numpy as jnp
+
+    compiled = {}
+
+    def make_rollout(step, refresh, n_steps):
+        def inner(carry, _):
+            env_carry, key, acc = carry
+            key, k_step = jax.random.split(key)
+            env_carry, reward, obs = step(k_step, env_carry)
+            acc = acc + jnp.sum(reward, dtype=jnp.float32) + jnp.sum(obs, dtype=jnp.float32)
+            return (env_carry, key, acc), None
+
+        def chunk(carry, _):
+            if refresh is not None:
+                env_carry, key, acc = carry
+                key, k_refresh = jax.random.split(key)
+                carry = (refresh(k_refresh, env_carry), key, acc)
+            return jax.lax.scan(inner, carry, None, STEPS_PER_REFRESH)[0], None
+
+        return lambda carry: jax.lax.scan(chunk, carry, None, n_steps // STEPS_PER_REFRESH)[0]
+
+    def handle(msg):
+        variant, batch = msg["variant"], msg["batch"]
+        n_steps = steps_per_env(batch)
+        if msg["op"] == "prepare":
+            init, step, refresh = build(variant, batch)
+            start = time.perf_counter()
+            carry = (jax.jit(init)(jax.random.key(0)), jax.random.key(1), jnp.zeros((), jnp.float32))
+            run = jax.jit(make_rollout(step, refresh, n_steps)).lower(carry).compile()
+            compile_s = time.perf_counter() - start
+            carry = jax.block_until_ready(run(carry))  # warm-up
+            compiled[variant, batch] = [run, carry]
+            return {"compile_s": compile_s}
+        entry = compiled[variant, batch]
+
+        def run_once():
+            entry[1] = jax.block_until_ready(entry[0](entry[1]))
+
+        return {"steps_per_s": h.time_calls(run_once, n_steps * batch, msg["seconds"])}
+
+    return handle
+
+
+def setup_mesaopt():
+    import jax
+    from importlib.metadata import version
+
+    from mesaopt.envs import AutoReset, BufferedAutoReset, Maze
+
+    mazes = {"maze7": Maze(size=7, generator="perfect"), "open7": Maze(size=7, generator="open")}
+    params = mazes["maze7"].default_params()
+
+    def build(variant, batch):
+        maze = mazes[variant.split("-")[0]]
+        buffered = variant.endswith("-buffered")
+        env = BufferedAutoReset(maze, n_spares=2) if buffered else AutoReset(maze)
+
+        def init(key):
+            return jax.vmap(env.reset, (0, None))(jax.random.split(key, batch), params)[1]
+
+        def step(key, state):
+            k_act, k_env = jax.random.split(key)
+            action = jax.random.randint(k_act, (batch,), 0, maze.num_actions)
+            obs, state, reward, *_ = jax.vmap(env.step, (0, 0, 0, None))(
+                jax.random.split(k_env, batch), state, action, params
+            )
+            return state, reward, obs
+
+        refresh = None
+        if buffered:
+
+            def refresh(key, state):
+                return jax.vmap(env.refresh, (0, 0, None))(jax.random.split(key, batch), state, params)
+
+        return init, step, refresh
+
+    info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib")}}
+    return info, jax_side(build)
+
+
+def setup_navix():
+    import jax
+    import navix as nx
+    from importlib.metadata import version
+
+    names = {"FourRooms": ("Navix-FourRooms-v0", 100), "Empty-8x8": ("Navix-Empty-8x8-v0", 256)}
+
+    def build(variant, batch):
+        name, max_steps = names[variant]  # Farama's own time limits for the same tasks
+        env = nx.make(name, max_steps=max_steps)
+        n_actions = len(env.action_set)
+
+        def init(key):
+            return jax.vmap(env.reset)(jax.random.split(key, batch))
+
+        def step(key, timestep):
+            action = jax.random.randint(key, (batch,), 0, n_actions)
+            timestep = jax.vmap(env.step)(timestep, action)  # auto-resets inside step
+            return timestep, timestep.reward, timestep.observation
+
+        return init, step, None
+
+    info = {"versions": {n: version(n) for n in ("navix", "jax", "jaxlib")}, "envs": names}
+    return info, jax_side(build)
+
+
+def setup_xminigrid():
+    import jax
+    import xminigrid
+    from importlib.metadata import version
+    from xminigrid.wrappers import GymAutoResetWrapper
+
+    names = {"FourRooms": "MiniGrid-FourRooms", "Empty-8x8": "MiniGrid-Empty-8x8"}
+
+    def build(variant, batch):
+        env, params = xminigrid.make(names[variant])
+        env = GymAutoResetWrapper(env)
+        n_actions = env.num_actions(params)
+
+        def init(key):
+            return jax.vmap(env.reset, (None, 0))(params, jax.random.split(key, batch))
+
+        def step(key, timestep):
+            action = jax.random.randint(key, (batch,), 0, n_actions)
+            timestep = jax.vmap(env.step, (None, 0, 0))(params, timestep, action)
+            return timestep, timestep.reward, timestep.observation
+
+        return init, step, None
+
+    info = {"versions": {n: version(n) for n in ("xminigrid", "jax", "jaxlib")}, "envs": names}
+    return info, jax_side(build)
+
+
+# ----------------------------------------------------------------------------------------------- Farama
+
+
+def setup_farama():
+    import gymnasium as gym
+    import minigrid  # noqa: F401  (registers the MiniGrid-* ids)
+    import numpy as np
+    from importlib.metadata import version
+
+    names = {"FourRooms": "MiniGrid-FourRooms-v0", "Empty-8x8": "MiniGrid-Empty-8x8-v0"}
+    envs = {}
+
+    def handle(msg):
+        variant = msg["variant"]
+        if msg["batch"] != 1:
+            raise ValueError("Farama Minigrid is stepped one environment at a time (batch 1 only)")
+        if msg["op"] == "prepare":
+            start = time.perf_counter()
+            env = gym.make(names[variant])
+            env.reset(seed=0)
+            envs[variant] = (env, np.random.default_rng(0).integers(0, env.action_space.n, 1 << 16))
+            return {"compile_s": time.perf_counter() - start}
+        env, actions = envs[variant]
+        steps, start = 0, time.perf_counter()
+        while True:
+            for _ in range(256):
+                _, _, terminated, truncated, _ = env.step(int(actions[steps % len(actions)]))
+                steps += 1
+                if terminated or truncated:
+                    env.reset()
+            elapsed = time.perf_counter() - start
+            if elapsed >= msg["seconds"]:
+                return {"steps_per_s": steps / elapsed}
+
+    info = {"versions": {n: version(n) for n in ("minigrid", "gymnasium")}, "envs": names}
+    return info, handle
+
+
+SETUPS = {"mesaopt": setup_mesaopt, "navix": setup_navix, "xminigrid": setup_xminigrid, "farama": setup_farama}
+
+
+# ----------------------------------------------------------------------------------------------- driver
+
+
+def batches_for(side: str, batches: list[int]) -> list[int]:
+    return [1] if side == "farama" else batches
+
+
+def run_driver(args) -> dict:
+    script = Path(__file__).resolve()
+    workers, compile_s, errors, versions = {}, {}, {}, {}
+    for side in args.sides:
+        items = [{"variant": v, "batch": b} for v in SIDES[side] for b in batches_for(side, args.batches)]
+        worker, compiled, failed = h.prepare_side(script, side, items, tag="envs")
+        compile_s.update(compiled)
+        errors.update(failed)
+        if worker is not None:
+            workers[side] = worker
+            versions[side] = worker.info.get("versions", {})
+    items = {key: {"variant": key[1], "batch": key[2]} for key in compile_s if key[0] in workers}
+    samples = h.measure_round_robin(workers, items, args.repeats, errors, tag="envs", seconds=args.seconds)
+    for worker in workers.values():
+        worker.close()
+    rows = [
+        {"side": s, "env": v, "batch": b, "compile_s": compile_s[s, v, b], **h.summarize(x)}
+        for (s, v, b), x in samples.items()
+        if x
+    ]
+    return {"machine": h.machine_info(), "args": vars(args), "versions": versions,
+            "errors": {h.key_name(k): e for k, e in errors.items()}, "rows": rows}
+
+
+def best(rows, side, env):
+    candidates = [r for r in rows if r["side"] == side and r["env"] == env]
+    return max(candidates, key=lambda r: r["median"]) if candidates else None
+
+
+def report(result: dict) -> None:
+    rows = result["rows"]
+    print()
+    print(f"Environment steps/s (median of {result['args']['repeats']} x {result['args']['seconds']} s; "
+          "compile excluded)")
+    h.print_table(
+        ["side", "env", "batch", "steps/s", "min", "max", "compile s"],
+        [
+            [r["side"], r["env"], r["batch"], h.fmt_rate(r["median"]), h.fmt_rate(r["min"]), h.fmt_rate(r["max"]),
+             f"{r['compile_s']:.1f}"]
+            for r in rows
+        ],
+    )
+    ratios = []
+    print()
+    print("Ratios at each side's best batch size (targets apply to the buffered maze, the way PPO steps it):")
+    for ours, peer_envs in RATIO_PAIRS.items():
+        mine = best(rows, "mesaopt", ours)
+        if mine is None:
+            continue
+        for peer, target in TARGETS.items():
+            for env in peer_envs:
+                theirs = best(rows, peer, env)
+                if theirs is None:
+                    continue
+                ratio = mine["median"] / theirs["median"]
+                ratios.append({"mesaopt": ours, "peer": peer, "peer_env": env, "ratio": ratio, "target": target,
+                               "mesaopt_batch": mine["batch"], "peer_batch": theirs["batch"]})
+                note = h.verdict(ratio, target) if ours == "maze7-buffered" else RATIO_NOTES[ours]
+                print(f"  mesaopt {ours:<14} @{mine['batch']:<4} ({h.fmt_rate(mine['median']):>8}/s) vs "
+                      f"{PEER_NAMES[peer] + ' ' + env:<26} @{theirs['batch']:<4} ({h.fmt_rate(theirs['median']):>8}/s):"
+                      f" {ratio:8,.1f}x  {note}")
+    result["ratios"] = ratios
+    for side, err in result["errors"].items():
+        print(f"  {side}: not measured ({err})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=3, help="timed windows per row (median reported)")
+    parser.add_argument("--seconds", type=float, default=1.5, help="length of one timed window")
+    parser.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",")], default=[1, 64, 1024])
+    parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
+    args = parser.parse_args()
+    if args.worker:
+        h.serve(SETUPS[args.worker])
+        return
+    unknown = [s for s in args.sides if s not in SIDES]
+    if unknown:
+        parser.error(f"unknown side(s) {unknown}; allowed: {list(SIDES)}")
+    result = run_driver(args)
+    report(result)
+    print(f"\nwrote {h.write_json('envs.json', result)}")
+
+
+if __name__ == "__main__":
+    main()
