@@ -1,0 +1,74 @@
+"""``mesaopt`` command line: parse → config → experiments → reports. User errors print one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mesaopt.errors import MesaoptError
+
+USAGE = """mesaopt run PRESET [--force] [--root DIR] [--FIELD VALUE ...]   train and evaluate; prints the run dir last
+mesaopt runs [--root DIR]                                          list stored runs
+mesaopt report RUN [--root DIR]                                    rebuild a run's report.html and summary
+mesaopt list                                                       presets, envs, models, optimizers, detectors
+mesaopt run PRESET --help                                          every config field of a preset"""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse's own usage errors become one ``MesaoptError`` line instead of usage + exit."""
+
+    def error(self, message):
+        raise MesaoptError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="mesaopt", usage=USAGE, add_help=True)
+    sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
+    run = sub.add_parser("run", add_help=False)
+    run.add_argument("preset")
+    run.add_argument("--force", action="store_true")
+    run.add_argument("--root", type=Path, default=Path("runs"))
+    runs = sub.add_parser("runs")
+    runs.add_argument("--root", type=Path, default=Path("runs"))
+    report = sub.add_parser("report")
+    report.add_argument("run")
+    report.add_argument("--root", type=Path, default=Path("runs"))
+    sub.add_parser("list")
+    return parser
+
+
+def _dispatch(argv: list[str]) -> int:
+    from mesaopt import shell
+
+    args, rest = _parser().parse_known_args(argv)
+    if args.command is None:
+        print(USAGE)
+        return 2
+    if args.command != "run" and rest:
+        raise MesaoptError(f"unexpected arguments for '{args.command}': {' '.join(rest)}")
+    if args.command == "run":
+        return shell.run_preset(args.preset, rest, root=args.root, force=args.force)
+    if args.command == "runs":
+        return shell.list_stored_runs(args.root)
+    if args.command == "report":
+        return shell.rebuild_report(args.run, args.root)
+    return shell.list_registries()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mesaopt`` script."""
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = _dispatch(argv)
+    except MesaoptError as err:
+        print(f"error: {err}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was added to the run catalog", file=sys.stderr)
+        code = 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Preset ``maze-misgen``: goal misgeneralization in mazes as a dose-response over the training region.
+
+For each training-region size r (goal in the top-right r × r cells during training) PPO trains ``n_seeds``
+agents — all regions × seeds in ONE compiled program (a ``vmap`` over the flattened batch). Each agent is
+evaluated in distribution and on the shifted distribution (goal anywhere but the corner proxy).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mesaopt.envs import ENVS, misgeneralization_params
+from mesaopt.errors import MesaoptError
+from mesaopt.models import MODELS
+from mesaopt.optimizers import PPOConfig, make_ppo
+
+
+@dataclass(frozen=True)
+class MazeMisgenConfig:
+    """Settings of the maze goal-misgeneralization experiment."""
+
+    size: int = 7
+    """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 7 gives 4 × 4 rooms."""
+    region_sizes: tuple[int, ...] = (1, 3, 7)
+    """Training-region sizes r: the goal is placed in the top-right r × r cells during training."""
+    n_seeds: int = 5
+    """Independent agents per region size."""
+    total_steps: int = 1_000_000
+    """Environment steps per agent (rounded up to whole PPO updates)."""
+    env: str = "maze"
+    """Environment family (see ``mesaopt list``)."""
+    obs_format: str = "egocentric"
+    """Observation: 'egocentric' (agent-centred window), 'grid' (whole maze) or 'flat'."""
+    model: str = "mlp"
+    """Actor-critic class (see ``mesaopt list``)."""
+    max_steps: int = 0
+    """Episode step limit; 0 means size * size."""
+    eval_episodes: int = 500
+    """Evaluation episodes per agent and distribution."""
+    eval_greedy: bool = False
+    """Evaluate with the argmax action instead of sampling from the policy."""
+    n_chunks: int = 20
+    """Training is split into this many compiled chunks so progress can be shown between them."""
+    seed: int = 0
+    """Root random seed; every agent's key is derived from it."""
+    ppo: PPOConfig = field(default_factory=lambda: PPOConfig(learning_rate=2e-3))
+    """PPO hyperparameters."""
+
+    def validate(self) -> None:
+        """Raise ``MesaoptError`` naming the first impossible setting."""
+        if self.env not in ENVS:
+            raise MesaoptError(f"unknown env {self.env!r}; allowed: {sorted(ENVS)}")
+        if self.model not in MODELS:
+            raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)}")
+        if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
+            raise MesaoptError(f"size must be an odd integer >= 3 (the maze is too small otherwise), got {self.size}")
+        if not self.region_sizes:
+            raise MesaoptError("region_sizes must list at least one region size")
+        for r in self.region_sizes:
+            if not 1 <= r <= self.size:
+                raise MesaoptError(f"goal region {r} is outside the {self.size}x{self.size} maze; allowed: 1..{self.size}")
+        for name in ("n_seeds", "total_steps", "eval_episodes", "n_chunks"):
+            if getattr(self, name) < 1:
+                raise MesaoptError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.max_steps < 0:
+            raise MesaoptError(f"max_steps must be >= 0 (0 = size * size), got {self.max_steps}")
+        try:
+            self.ppo.validate()
+        except ValueError as err:
+            raise MesaoptError(str(err)) from None
+
+    @property
+    def horizon(self) -> int:
+        return self.max_steps or self.size * self.size
+
+
+@dataclass(frozen=True)
+class Setup:
+    """Everything built from a config: environment, learner, and stacked per-agent inputs."""
+
+    env: object
+    ppo: object
+    train_params: object
+    """Training distribution per agent (leading axis: regions × seeds)."""
+    shifted_params: object
+    keys: jax.Array
+    n_agents: int
+
+
+def _stack(trees):
+    return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *trees)
+
+
+def build_setup(cfg: MazeMisgenConfig) -> Setup:
+    """Environment, PPO and the per-agent params (region r_i repeated for each seed)."""
+    cfg.validate()
+    env = ENVS[cfg.env](size=cfg.size, obs_format=cfg.obs_format)
+    try:
+        model_cls = MODELS[cfg.model]
+        ppo = make_ppo(cfg.ppo, env, lambda k: model_cls(env.obs_shape, env.num_actions, key=k), cfg.total_steps)
+        pairs = [misgeneralization_params(cfg.size, r, max_steps=cfg.horizon) for r in cfg.region_sizes]
+    except ValueError as err:
+        raise MesaoptError(str(err)) from None
+    train = _stack([p[0] for p in pairs for _ in range(cfg.n_seeds)])
+    shifted = _stack([p[1] for p in pairs for _ in range(cfg.n_seeds)])
+    n_agents = len(cfg.region_sizes) * cfg.n_seeds
+    keys = jax.random.split(jax.random.key(cfg.seed), n_agents)
+    return Setup(env=env, ppo=ppo, train_params=train, shifted_params=shifted, keys=keys, n_agents=n_agents)
+
+
+def chunk_lengths(n_updates: int, n_chunks: int) -> tuple[int, int]:
+    """(updates per chunk, number of chunks): equal chunks covering at least ``n_updates`` (one compile)."""
+    n_chunks = max(1, min(n_chunks, n_updates))
+    per_chunk = -(-n_updates // n_chunks)
+    return per_chunk, -(-n_updates // per_chunk)
+
+
+def train_agents(setup: Setup, cfg: MazeMisgenConfig, on_chunk=None):
+    """Train every agent; returns (params stacked over agents, metrics dict of [agents, updates], timings).
+
+    ``on_chunk(done_chunks, total_chunks, metrics_so_far)`` is called after each chunk (progress bars).
+    """
+    from mesaopt.optimizers.chunks import make_chunk_runner
+
+    per_chunk, n_chunks = chunk_lengths(setup.ppo.n_updates, cfg.n_chunks)
+    runner = make_chunk_runner(setup.ppo.update, per_chunk)
+    init = jax.jit(jax.vmap(setup.ppo.init))
+    t0 = time.perf_counter()
+    state = init(setup.keys, setup.train_params)
+    compiled = runner.lower(state, setup.train_params).compile()
+    compile_s = time.perf_counter() - t0
+    chunks = []
+    t1 = time.perf_counter()
+    for i in range(n_chunks):
+        state, metrics = compiled(state, setup.train_params)
+        chunks.append(jax.tree_util.tree_map(np.asarray, metrics))
+        if on_chunk is not None:
+            on_chunk(i + 1, n_chunks, chunks[-1])
+    train_s = time.perf_counter() - t1
+    stacked = {k: np.concatenate([getattr(c, k) for c in chunks], axis=1) for k in chunks[0]._fields}
+    steps = n_chunks * per_chunk * setup.ppo.cfg.steps_per_update
+    return state.params, stacked, {"compile_seconds": compile_s, "train_seconds": train_s, "env_steps_per_agent": steps}

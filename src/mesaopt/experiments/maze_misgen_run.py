@@ -1,0 +1,70 @@
+"""Run ``maze-misgen`` end to end into a :class:`RunWriter`: train, evaluate, checkpoint, report.json."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+from safetensors.numpy import save_file
+
+from mesaopt.experiments.checkpoints import save_checkpoint
+from mesaopt.experiments.maze_misgen import MazeMisgenConfig, build_setup, train_agents
+from mesaopt.experiments.maze_misgen_eval import build_headline, evaluate, rate_table
+
+METRIC_NAMES = ("episode_return", "episode_length", "success_rate", "policy_loss", "value_loss", "entropy",
+                "approx_kl")
+
+
+def checkpoint_metadata(cfg: MazeMisgenConfig) -> dict:
+    """What a checkpoint must match to be loaded back into this experiment's model."""
+    return {"preset": "maze-misgen", "model": cfg.model, "env": cfg.env, "size": cfg.size,
+            "obs_format": cfg.obs_format, "n_agents": len(cfg.region_sizes) * cfg.n_seeds}
+
+
+def _save_metrics(writer, metrics: dict[str, np.ndarray]) -> None:
+    arrays = {k: np.ascontiguousarray(metrics[k], dtype=np.float32) for k in METRIC_NAMES}
+    tmp = writer.path("metrics.safetensors")
+    save_file(arrays, str(tmp))
+
+
+def learning_curves(metrics: dict[str, np.ndarray], steps_per_update: int, every: int = 1) -> dict:
+    """Success rate and return per update, for plots (subsampled to ≲ 200 points)."""
+    n_updates = metrics["success_rate"].shape[1]
+    stride = max(every, n_updates // 200)
+    idx = np.arange(0, n_updates, stride)
+    return {
+        "env_steps": ((idx + 1) * steps_per_update).tolist(),
+        "success_rate": np.nan_to_num(metrics["success_rate"][:, idx], nan=0.0).round(4).tolist(),
+        "episode_length": np.nan_to_num(metrics["episode_length"][:, idx], nan=0.0).round(2).tolist(),
+    }
+
+
+def run_maze_misgen(cfg: MazeMisgenConfig, writer, on_chunk=None, on_phase=None) -> dict:
+    """Train and evaluate every (region, seed) agent; write checkpoints, metrics and report.json."""
+    started = time.perf_counter()
+    setup = build_setup(cfg)
+    params, metrics, timings = train_agents(setup, cfg, on_chunk=on_chunk)
+    if on_phase:
+        on_phase("evaluating")
+    save_checkpoint(writer.path("checkpoints/params.safetensors"), params, checkpoint_metadata(cfg))
+    _save_metrics(writer, metrics)
+    evaluation = evaluate(setup, cfg, params)
+    tables = {"in_dist": rate_table(evaluation["in_dist"], cfg), "shifted": rate_table(evaluation["shifted"], cfg)}
+    wall = time.perf_counter() - started
+    headline = build_headline(tables, cfg, timings["env_steps_per_agent"], wall)
+    report = {
+        "preset": "maze-misgen",
+        "headline": headline,
+        "rates": tables,
+        "random_baseline": {"in_dist_first_region": evaluation["random_in_dist_first_region"],
+                            "shifted": evaluation["random_shifted"]},
+        "examples": evaluation["examples"],
+        "learning_curves": learning_curves(metrics, setup.ppo.cfg.steps_per_update),
+        "timings": {**timings, "wall_seconds": round(wall, 2),
+                    "env_steps_per_second": round(setup.n_agents * timings["env_steps_per_agent"]
+                                                  / max(timings["train_seconds"], 1e-9))},
+        "config": dataclasses.asdict(cfg),
+    }
+    writer.write_json("report.json", report)
+    return report

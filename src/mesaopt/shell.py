@@ -1,0 +1,162 @@
+"""The CLI's impure shell: progress bars, run storage, reports and terminal tables."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from mesaopt.errors import MesaoptError
+
+console = Console(stderr=True)
+
+
+def enable_compile_cache() -> Path:
+    """Persistent JAX compilation cache (``$MESAOPT_JAX_CACHE`` or ``~/.cache/mesaopt/jax``)."""
+    import jax
+
+    path = Path(os.environ.get("MESAOPT_JAX_CACHE", Path.home() / ".cache" / "mesaopt" / "jax"))
+    path.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return path
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("chunks"),
+                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False)
+
+
+def _print_summary(report: dict, run_dir: Path) -> None:
+    from mesaopt.reports.maze_misgen_html import summary_table
+
+    rows = summary_table(report)
+    table = Table(title=f"{report['preset']} — mean [95 % CI] over {report['headline']['n_seeds']} seeds")
+    for col in rows[0]:
+        table.add_column(col, justify="right")
+    for row in rows[1:]:
+        table.add_row(*row)
+    console.print(table)
+    t = report["timings"]
+    console.print(f"compile {t['compile_seconds']:.1f} s · train {t['train_seconds']:.1f} s · "
+                  f"{t['env_steps_per_second']:,} env steps/s · total {t['wall_seconds']:.1f} s")
+    console.print(f"report: {run_dir / 'report.html'}")
+
+
+def _train_with_progress(preset, cfg, writer) -> dict:
+    with _progress() as progress:
+        task = progress.add_task("compiling", total=None)
+        started = time.perf_counter()
+
+        def on_chunk(done, total, _metrics):
+            if done == 1:
+                progress.update(task, description="training")
+            progress.update(task, completed=done, total=total)
+
+        def on_phase(name):
+            progress.update(task, description=name)
+
+        report = preset.run(cfg, writer, on_chunk=on_chunk, on_phase=on_phase)
+        progress.update(task, description=f"done in {time.perf_counter() - started:.0f} s")
+    return report
+
+
+def run_preset(name: str, overrides: list[str], *, root: Path, force: bool) -> int:
+    """Run (or reuse) a preset; the run directory is printed on the last stdout line."""
+    from mesaopt.experiments.overrides import apply_overrides
+    from mesaopt.experiments.presets import PRESETS
+    from mesaopt.experiments.store import RunWriter, clean_partial, find_complete_run
+    from mesaopt.reports.maze_misgen_html import REPORT_WRITERS
+
+    if name not in PRESETS:
+        raise MesaoptError(f"unknown preset {name!r}; allowed: {sorted(PRESETS)}")
+    preset = PRESETS[name]
+    if any(a in ("-h", "--help") for a in overrides):
+        return _print_preset_help(preset)
+    cfg = apply_overrides(preset.config, overrides)
+    cfg.validate()
+    config = {"preset": name, **_asdict(cfg)}
+    existing = find_complete_run(root, name, config)
+    if existing is not None and not force:
+        console.print(f"reusing stored run (same config; --force retrains): {existing}")
+        print(existing)
+        return 0
+    enable_compile_cache()
+    clean_partial(root)
+    with RunWriter(root, name, config) as writer:
+        report = _train_with_progress(preset, cfg, writer)
+        REPORT_WRITERS[name](writer.work_dir, report)
+        run_dir = writer.finalize(report["headline"], report["timings"]["wall_seconds"])
+    _print_summary(report, run_dir)
+    print(run_dir)
+    return 0
+
+
+def _asdict(cfg) -> dict:
+    import dataclasses
+
+    return dataclasses.asdict(cfg)
+
+
+def _print_preset_help(preset) -> int:
+    import dataclasses
+
+    from mesaopt.experiments.overrides import field_types
+
+    console.print(f"[bold]{preset.name}[/bold]: {preset.summary}\noverrides (--field value):")
+    flat = dataclasses.asdict(preset.config)
+    for dotted, kind in field_types(preset.config).items():
+        value = flat
+        for part in dotted.split("."):
+            value = value[part]
+        console.print(f"  --{dotted.replace('_', '-'):28s} {getattr(kind, '__name__', str(kind)):8s} default {value}")
+    return 0
+
+
+def list_stored_runs(root: Path) -> int:
+    """Table of the run catalog."""
+    from mesaopt.experiments.catalog import list_runs
+
+    rows = list_runs(root)
+    table = Table(title=f"runs in {root}")
+    for col in ("name", "created (UTC)", "wall s", "path"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["name"], row["created_utc"], f"{row['wall_seconds']:.0f}", str(row["path"]))
+    console.print(table if rows else f"no runs in {root}")
+    return 0
+
+
+def rebuild_report(run: str, root: Path) -> int:
+    """Re-render report.html of a stored run from its report.json."""
+    from mesaopt.experiments.store import load_run
+    from mesaopt.reports.maze_misgen_html import REPORT_WRITERS
+
+    record = load_run(run, root)
+    report = record["report"]
+    if not report or report.get("preset") not in REPORT_WRITERS:
+        raise MesaoptError(f"{record['path']} has no report.json of a known preset; allowed: {sorted(REPORT_WRITERS)}")
+    path = REPORT_WRITERS[report["preset"]](Path(record["path"]), report)
+    _print_summary(report, Path(record["path"]))
+    print(path)
+    return 0
+
+
+def list_registries() -> int:
+    """Print every registry: presets, envs, models, optimizers, detectors."""
+    from mesaopt.detectors import DETECTORS
+    from mesaopt.envs import ENVS
+    from mesaopt.experiments.presets import PRESETS
+    from mesaopt.models import MODELS
+    from mesaopt.optimizers import OPTIMIZERS
+
+    for title, names in (("presets", {k: v.summary for k, v in PRESETS.items()}), ("envs", ENVS),
+                         ("models", MODELS), ("optimizers", OPTIMIZERS), ("detectors", DETECTORS)):
+        console.print(f"[bold]{title}[/bold]")
+        for name, value in names.items():
+            console.print(f"  {name}" + (f"  — {value}" if isinstance(value, str) else ""))
+    return 0
