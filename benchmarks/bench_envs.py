@@ -40,7 +40,13 @@ RATIO_PAIRS = {
     "maze7-eager": ["FourRooms"],
     "open7-buffered": ["Empty-8x8"],
 }
-RATIO_NOTES = {"maze7-eager": "(eager reset on both sides)", "open7-buffered": "(no layout generation on either side)"}
+TARGET_PAIR = ("maze7-buffered", "FourRooms")
+"""The like-for-like pair (a random layout every episode) that the issue's targets are checked on."""
+RATIO_NOTES = {
+    ("maze7-buffered", "Empty-8x8"): "(peer's best case: fixed layout, nothing to generate)",
+    ("maze7-eager", "FourRooms"): "(eager reset on both sides)",
+    ("open7-buffered", "Empty-8x8"): "(no layout generation on either side)",
+}
 PEER_NAMES = {"navix": "NAVIX", "xminigrid": "xland-minigrid", "farama": "Farama Minigrid"}
 
 
@@ -99,6 +105,18 @@ def jax_side(build):
     return handle
 
 
+def same_xla_flags_as_mesaopt() -> None:
+    """Importing mesaopt sets its XLA flags (see ``mesaopt._xla_flags``); peers get the same, so every JAX side
+    runs the same XLA configuration. Must run before JAX's CPU backend starts."""
+    import mesaopt  # noqa: F401
+
+
+def xla_info() -> dict:
+    import os
+
+    return {"XLA_FLAGS": os.environ.get("XLA_FLAGS", "")}
+
+
 def setup_mesaopt():
     import jax
     from importlib.metadata import version
@@ -132,11 +150,12 @@ def setup_mesaopt():
 
         return init, step, refresh
 
-    info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib")}}
+    info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib")}, **xla_info()}
     return info, jax_side(build)
 
 
 def setup_navix():
+    same_xla_flags_as_mesaopt()
     import jax
     import navix as nx
     from importlib.metadata import version
@@ -158,11 +177,12 @@ def setup_navix():
 
         return init, step, None
 
-    info = {"versions": {n: version(n) for n in ("navix", "jax", "jaxlib")}, "envs": names}
+    info = {"versions": {n: version(n) for n in ("navix", "jax", "jaxlib")}, "envs": names, **xla_info()}
     return info, jax_side(build)
 
 
 def setup_xminigrid():
+    same_xla_flags_as_mesaopt()
     import jax
     import xminigrid
     from importlib.metadata import version
@@ -185,7 +205,7 @@ def setup_xminigrid():
 
         return init, step, None
 
-    info = {"versions": {n: version(n) for n in ("xminigrid", "jax", "jaxlib")}, "envs": names}
+    info = {"versions": {n: version(n) for n in ("xminigrid", "jax", "jaxlib")}, "envs": names, **xla_info()}
     return info, jax_side(build)
 
 
@@ -247,7 +267,7 @@ def run_driver(args) -> dict:
         errors.update(failed)
         if worker is not None:
             workers[side] = worker
-            versions[side] = worker.info.get("versions", {})
+            versions[side] = {**worker.info.get("versions", {}), "XLA_FLAGS": worker.info.get("XLA_FLAGS")}
     items = {key: {"variant": key[1], "batch": key[2]} for key in compile_s if key[0] in workers}
     samples = h.measure_round_robin(workers, items, args.repeats, errors, tag="envs", seconds=args.seconds)
     for worker in workers.values():
@@ -281,7 +301,8 @@ def report(result: dict) -> None:
     )
     ratios = []
     print()
-    print("Ratios at each side's best batch size (targets apply to the buffered maze, the way PPO steps it):")
+    print("Ratios at each side's best batch size (targets checked on the buffered maze, the way PPO steps it, "
+          "against FourRooms, the like-for-like task):")
     for ours, peer_envs in RATIO_PAIRS.items():
         mine = best(rows, "mesaopt", ours)
         if mine is None:
@@ -294,7 +315,7 @@ def report(result: dict) -> None:
                 ratio = mine["median"] / theirs["median"]
                 ratios.append({"mesaopt": ours, "peer": peer, "peer_env": env, "ratio": ratio, "target": target,
                                "mesaopt_batch": mine["batch"], "peer_batch": theirs["batch"]})
-                note = h.verdict(ratio, target) if ours == "maze7-buffered" else RATIO_NOTES[ours]
+                note = h.verdict(ratio, target) if (ours, env) == TARGET_PAIR else RATIO_NOTES[ours, env]
                 print(f"  mesaopt {ours:<14} @{mine['batch']:<4} ({h.fmt_rate(mine['median']):>8}/s) vs "
                       f"{PEER_NAMES[peer] + ' ' + env:<26} @{theirs['batch']:<4} ({h.fmt_rate(theirs['median']):>8}/s):"
                       f" {ratio:8,.1f}x  {note}")

@@ -6,6 +6,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -52,10 +53,14 @@ def _train_with_progress(preset, cfg, writer) -> dict:
         task = progress.add_task("compiling", total=None)
         started = time.perf_counter()
 
-        def on_chunk(done, total, _metrics):
+        def on_chunk(done, total, metrics):
             if done == 1:
                 progress.update(task, description="training")
             progress.update(task, completed=done, total=total)
+            if not console.is_terminal:  # logs and pipes get one plain line per chunk
+                success = float(np.nanmean(metrics.success_rate[:, -1]))
+                console.print(f"chunk {done}/{total} · {time.perf_counter() - started:.0f} s · "
+                              f"training success {success:.2f}")
 
         def on_phase(name):
             progress.update(task, description=name)
@@ -118,16 +123,14 @@ def _print_preset_help(preset) -> int:
 
 
 def list_stored_runs(root: Path) -> int:
-    """Table of the run catalog."""
+    """The run catalog, newest first, one tab-separated line per run on stdout: name, created, wall s, path."""
     from mesaopt.experiments.catalog import list_runs
 
     rows = list_runs(root)
-    table = Table(title=f"runs in {root}")
-    for col in ("name", "created (UTC)", "wall s", "path"):
-        table.add_column(col)
+    if not rows:
+        console.print(f"no runs in {root}")
     for row in rows:
-        table.add_row(row["name"], row["created_utc"], f"{row['wall_seconds']:.0f}", str(row["path"]))
-    console.print(table if rows else f"no runs in {root}")
+        print(f"{row['name']}\t{row['created_utc']}\t{row['wall_seconds']:.0f}\t{row['path']}")
     return 0
 
 

@@ -57,7 +57,6 @@ def test_wrappers_forward_env_attributes(env):
         assert wrapper.obs_shape == env.obs_shape and wrapper.num_actions == 4 and wrapper.size == SIZE
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: __getattr__ delegating to self.env recurses on a bare instance")
 @pytest.mark.parametrize("wrapper_type", [AutoReset, BufferedAutoReset])
 def test_wrappers_can_be_deep_copied(env, wrapper_type):
     assert copy.deepcopy(wrapper_type(env)).obs_shape == env.obs_shape

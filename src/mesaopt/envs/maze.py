@@ -104,6 +104,7 @@ class Maze(eqx.Module):
         """Goal anywhere, start anywhere, proxy = the top-right corner cell, fresh layouts."""
         from mesaopt.envs.regions import make_params
 
+        kwargs.setdefault("open_cells", self.open_cells())
         return make_params(self.size, **kwargs)
 
     def generate_layout(self, key: PRNGKeyArray, params: MazeParams) -> Bool[Array, "h w"]:

@@ -28,6 +28,12 @@ def validate_mask(name: str, mask: np.ndarray, size: int, open_cells: np.ndarray
     return mask
 
 
+def _check_start_differs_from_goal(goal_cells: np.ndarray, start_cells: np.ndarray) -> None:
+    """The agent must be able to start somewhere other than the goal."""
+    if goal_cells.sum() == 1 and start_cells.sum() == 1 and (goal_cells == start_cells).all():
+        raise ValueError("start_mask must include an open cell other than the only goal cell")
+
+
 def make_params(
     size: int,
     *,
@@ -48,12 +54,17 @@ def make_params(
     steps = size * size if max_steps is None else max_steps
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ValueError(f"max_steps must be a positive integer, got {steps!r}")
+    _check_start_differs_from_goal(goal & cells, start & cells)
     if layout_pool is None:
         pool, use_pool = np.zeros((1, size, size), bool), False
     else:
         pool, use_pool = np.asarray(layout_pool, bool), True
         if pool.ndim != 3 or pool.shape[1:] != (size, size) or pool.shape[0] < 1:
             raise ValueError(f"layout_pool must have shape (n >= 1, {size}, {size}), got {pool.shape}")
+        for i, layout in enumerate(pool):
+            if not (goal & ~layout).any() or not (start & ~layout).any():
+                raise ValueError(f"layout_pool[{i}] leaves no open goal cell or no open start cell")
+            _check_start_differs_from_goal(goal & ~layout, start & ~layout)
     return MazeParams(
         goal_mask=jnp.asarray(goal),
         start_mask=jnp.asarray(start),

@@ -21,6 +21,8 @@ class AutoReset(eqx.Module):
     env: eqx.Module
 
     def __getattr__(self, name):
+        if name == "env" or name.startswith("__"):  # not yet set (copy/pickle): no recursion
+            raise AttributeError(name)
         return getattr(self.env, name)
 
     def reset(self, key, params):
@@ -61,6 +63,8 @@ class BufferedAutoReset(eqx.Module):
     n_spares: int = eqx.field(static=True, default=2)
 
     def __getattr__(self, name):
+        if name == "env" or name.startswith("__"):  # not yet set (copy/pickle): no recursion
+            raise AttributeError(name)
         return getattr(self.env, name)
 
     def _draw_spares(self, key, params):

@@ -17,17 +17,22 @@ def _policy(setup: Setup, params):
     return lambda obs: model(obs)[0]
 
 
-def _rates_per_agent(setup: Setup, cfg: MazeMisgenConfig, params, env_params, key) -> dict[str, np.ndarray]:
-    """Outcome rates of every agent on its own copy of ``env_params`` (both stacked over agents)."""
+def make_agent_evaluator(setup: Setup, cfg: MazeMisgenConfig):
+    """One jitted function ``(key, params, env_params) -> (rates, episodes)`` over all agents; compiled once and
+    used for both distributions. ``episodes`` keeps the first ``N_EXAMPLES`` episodes of every agent."""
 
     def one(k, p, e):
         out = measure_episode_outcomes(
             k, setup.env, e, _policy(setup, p), n_episodes=cfg.eval_episodes, horizon=cfg.horizon,
             greedy=cfg.eval_greedy,
         )
-        return summarize_outcomes(out)
+        first = jax.tree_util.tree_map(lambda x: x[:N_EXAMPLES], out)
+        return summarize_outcomes(out), first
 
-    rates = jax.jit(jax.vmap(one))(jax.random.split(key, setup.n_agents), params, env_params)
+    return jax.jit(jax.vmap(one))
+
+
+def _rates(rates) -> dict[str, np.ndarray]:
     return {name: np.asarray(getattr(rates, name)) for name in OutcomeRates.__annotations__}
 
 
@@ -39,22 +44,20 @@ def _baseline(setup: Setup, cfg: MazeMisgenConfig, env_params, key) -> dict[str,
     return {"goal_rate": float(rates.goal_rate), "proxy_rate": float(rates.proxy_rate)}
 
 
-def _examples(setup: Setup, cfg: MazeMisgenConfig, params, env_params, agent: int, key) -> list[dict]:
-    """A few episodes of one agent, as JSON-friendly trajectories for rendering."""
-    p = jax.tree_util.tree_map(lambda x: x[agent], params)
-    e = jax.tree_util.tree_map(lambda x: x[agent], env_params)
-    out = measure_episode_outcomes(key, setup.env, e, _policy(setup, p), n_episodes=N_EXAMPLES, horizon=cfg.horizon,
-                                   greedy=cfg.eval_greedy)
+def _examples(episodes, env_params, agent: int) -> list[dict]:
+    """One agent's stored example episodes as JSON-friendly trajectories for rendering."""
+    proxy = np.asarray(env_params.proxy_mask[agent]).astype(int).tolist()
     rows = []
     for i in range(N_EXAMPLES):
-        positions = np.asarray(out.positions[i])
-        stop = int(min(out.steps_to_target[i], cfg.horizon)) + 1 if bool(out.reached_goal[i]) else len(positions)
+        positions = np.asarray(episodes.positions[agent, i])
+        reached = bool(episodes.reached_goal[agent, i])
+        stop = int(episodes.steps_to_target[agent, i]) + 1 if reached else len(positions)
         rows.append({
-            "walls": np.asarray(out.walls[i]).astype(int).tolist(),
+            "walls": np.asarray(episodes.walls[agent, i]).astype(int).tolist(),
             "positions": positions[:stop].tolist(),
-            "goal": np.asarray(out.goal_pos[i]).tolist(),
-            "proxy_mask": np.asarray(e.proxy_mask).astype(int).tolist(),
-            "outcome": ["goal", "proxy", "neither"][int(out.outcome[i])],
+            "goal": np.asarray(episodes.goal_pos[agent, i]).tolist(),
+            "proxy_mask": proxy,
+            "outcome": ["goal", "proxy", "neither"][int(episodes.outcome[agent, i])],
         })
     return rows
 
@@ -62,21 +65,23 @@ def _examples(setup: Setup, cfg: MazeMisgenConfig, params, env_params, agent: in
 def evaluate(setup: Setup, cfg: MazeMisgenConfig, params) -> dict:
     """Per-agent rates in distribution and shifted, a random baseline, and example trajectories."""
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
-    k_in, k_shift, k_base_in, k_base_shift, k_ex = jax.random.split(key, 5)
-    result = {
-        "in_dist": _rates_per_agent(setup, cfg, params, setup.train_params, k_in),
-        "shifted": _rates_per_agent(setup, cfg, params, setup.shifted_params, k_shift),
-        "random_in_dist_first_region": _baseline(setup, cfg, setup.train_params, k_base_in),
-        "random_shifted": _baseline(setup, cfg, setup.shifted_params, k_base_shift),
-    }
+    k_in, k_shift, k_base_in, k_base_shift = jax.random.split(key, 4)
+    evaluator = make_agent_evaluator(setup, cfg)
+    keys = lambda k: jax.random.split(k, setup.n_agents)  # noqa: E731
+    rates_in, episodes_in = evaluator(keys(k_in), params, setup.train_params)
+    rates_shift, episodes_shift = evaluator(keys(k_shift), params, setup.shifted_params)
     examples = {}
     for idx in (0, len(cfg.region_sizes) - 1):
-        agent = idx * cfg.n_seeds
-        r = cfg.region_sizes[idx]
-        examples[f"region {r}, in distribution"] = _examples(setup, cfg, params, setup.train_params, agent, k_ex)
-        examples[f"region {r}, shifted"] = _examples(setup, cfg, params, setup.shifted_params, agent, k_ex)
-    result["examples"] = examples
-    return result
+        agent, r = idx * cfg.n_seeds, cfg.region_sizes[idx]
+        examples[f"region {r}, in distribution"] = _examples(episodes_in, setup.train_params, agent)
+        examples[f"region {r}, shifted"] = _examples(episodes_shift, setup.shifted_params, agent)
+    return {
+        "in_dist": _rates(rates_in),
+        "shifted": _rates(rates_shift),
+        "random_in_dist_first_region": _baseline(setup, cfg, setup.train_params, k_base_in),
+        "random_shifted": _baseline(setup, cfg, setup.shifted_params, k_base_shift),
+        "examples": examples,
+    }
 
 
 def _by_region(per_agent: np.ndarray, cfg: MazeMisgenConfig) -> np.ndarray:

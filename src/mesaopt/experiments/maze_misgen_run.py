@@ -68,3 +68,29 @@ def run_maze_misgen(cfg: MazeMisgenConfig, writer, on_chunk=None, on_phase=None)
     }
     writer.write_json("report.json", report)
     return report
+
+
+def _first(tree):
+    import jax
+
+    return jax.tree_util.tree_map(lambda x: x[0], tree)
+
+
+def load_trained_agents(run_dir) -> tuple:
+    """Rebuild the setup from a run's config.json and load its checkpoint: ``(cfg, setup, params)``.
+
+    Raises ``NotARunError`` for a directory that is not a complete run and ``CheckpointError`` for a missing,
+    corrupt or foreign checkpoint (one line each).
+    """
+    import jax
+
+    from mesaopt.experiments.checkpoints import load_checkpoint
+    from mesaopt.experiments.overrides import config_from_dict
+    from mesaopt.experiments.store import load_run
+
+    record = load_run(run_dir)
+    cfg = config_from_dict(MazeMisgenConfig(), {k: v for k, v in record["config"].items() if k != "preset"})
+    setup = build_setup(cfg)
+    like = jax.eval_shape(jax.vmap(lambda k: setup.ppo.init(k, _first(setup.train_params)).params), setup.keys)
+    path = f"{record['path']}/checkpoints/params.safetensors"
+    return cfg, setup, load_checkpoint(path, like, expected_metadata=checkpoint_metadata(cfg))

@@ -81,3 +81,22 @@ def apply_overrides(config, args: list[str]):
             raise MesaoptError(f"unknown config field --{name.replace('_', '-')}; allowed: {allowed}")
         config = _replace(config, name, convert(name.replace("_", "-"), values, types[name]))
     return config
+
+
+def config_from_dict(default, values: dict):
+    """Rebuild a config from its ``dataclasses.asdict`` form (e.g. a run's config.json); unknown keys fail."""
+    kwargs = {}
+    for f in dataclasses.fields(default):
+        if f.name not in values:
+            continue
+        current = getattr(default, f.name)
+        value = values[f.name]
+        if dataclasses.is_dataclass(current):
+            value = config_from_dict(current, value)
+        elif isinstance(current, tuple):
+            value = tuple(value)
+        kwargs[f.name] = value
+    unknown = set(values) - {f.name for f in dataclasses.fields(default)}
+    if unknown:
+        raise MesaoptError(f"unknown config keys {sorted(unknown)}; allowed: {[f.name for f in dataclasses.fields(default)]}")
+    return dataclasses.replace(default, **kwargs)

@@ -1,0 +1,133 @@
+"""The CLI end to end with tiny budgets, and every bad-input case: one line, exit 2, nothing overwritten."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mesaopt.cli import main
+from mesaopt.errors import CheckpointError, NotARunError
+
+TINY = ["--size", "5", "--region-sizes", "1", "5", "--n-seeds", "2", "--total-steps", "2048",
+        "--eval-episodes", "16", "--n-chunks", "2", "--ppo.n-envs", "16", "--ppo.n-steps", "16"]
+HEADLINE_KEYS = {"region_sizes", "goal_rate_in_dist", "goal_rate_shifted", "proxy_rate_shifted",
+                 "goal_rate_in_dist_ci", "goal_rate_shifted_ci", "proxy_rate_shifted_ci", "n_seeds",
+                 "env_steps_per_seed", "wall_seconds"}
+
+
+@pytest.fixture(scope="module")
+def stored_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    return root, _run_ok(["run", "maze-misgen", "--root", str(root), *TINY])
+
+
+def _run_ok(argv):
+    import io
+    from contextlib import redirect_stdout
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(argv) == 0
+    return Path(out.getvalue().strip().splitlines()[-1])
+
+
+def _run_err(argv, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+def test_run_writes_a_complete_run(stored_run):
+    root, run_dir = stored_run
+    assert run_dir.parent == root and run_dir.name.startswith("maze-misgen-")
+    for name in ("config.json", "report.json", "report.html", "COMPLETE", "versions.json", "metrics.safetensors",
+                 "checkpoints/params.safetensors", "checkpoints/params.json", "example.gif"):
+        assert (run_dir / name).is_file(), name
+    report = json.loads((run_dir / "report.json").read_text())
+    assert set(report["headline"]) == HEADLINE_KEYS
+    assert report["headline"]["region_sizes"] == [1, 5] and report["headline"]["n_seeds"] == 2
+    for key in ("goal_rate_in_dist", "goal_rate_shifted", "proxy_rate_shifted"):
+        assert all(0.0 <= v <= 1.0 for v in report["headline"][key])
+    html = (run_dir / "report.html").read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+
+
+def test_same_config_reuses_the_stored_run(stored_run, capsys):
+    root, run_dir = stored_run
+    before = (run_dir / "report.json").stat().st_mtime_ns
+    assert _run_ok(["run", "maze-misgen", "--root", str(root), *TINY]) == run_dir
+    assert (run_dir / "report.json").stat().st_mtime_ns == before
+    assert "reusing" in capsys.readouterr().err
+
+
+def test_checkpoint_round_trip_and_foreign_checkpoint(stored_run, tmp_path):
+    from mesaopt.experiments.maze_misgen_run import load_trained_agents
+
+    _, run_dir = stored_run
+    cfg, setup, params = load_trained_agents(run_dir)
+    assert cfg.size == 5 and setup.n_agents == 4
+    meta = run_dir / "checkpoints" / "params.json"
+    sidecar = json.loads(meta.read_text())
+    sidecar["metadata"]["model"] = "cnn"
+    original = meta.read_text()
+    meta.write_text(json.dumps(sidecar))
+    try:
+        with pytest.raises(CheckpointError, match="cnn"):
+            load_trained_agents(run_dir)
+    finally:
+        meta.write_text(original)
+
+
+def test_runs_report_and_list_commands(stored_run, capsys):
+    root, run_dir = stored_run
+    assert main(["runs", "--root", str(root)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 and lines[0].split("\t")[0] == run_dir.name
+    assert _run_ok(["report", str(run_dir)]) == run_dir / "report.html"
+    assert main(["list"]) == 0
+    listed = capsys.readouterr().err
+    for name in ("maze-misgen", "maze", "open-room", "mlp", "cnn", "ppo", "outcomes"):
+        assert name in listed
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["run", "no-such-preset"], "unknown preset"),
+    (["run", "maze-misgen", "--no-such-field", "1"], "unknown config field --no-such-field"),
+    (["run", "maze-misgen", "--size", "2"], "size must be an odd integer"),
+    (["run", "maze-misgen", "--size", "5", "--region-sizes", "1", "9"], "outside the 5x5 maze"),
+    (["run", "maze-misgen", "--n-seeds", "0"], "n_seeds must be >= 1"),
+    (["run", "maze-misgen", "--n-seeds", "many"], "expects int"),
+    (["run", "maze-misgen", "--model", "transformer"], "unknown model"),
+    (["run", "maze-misgen", "--ppo.n-minibatches", "7"], "divisible"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line(argv, expected, capsys, tmp_path):
+    line = _run_err([*argv, "--root", str(tmp_path)] if argv[0] == "run" else argv, capsys)
+    assert expected in line
+    assert not any(tmp_path.iterdir()) or not list(tmp_path.glob("maze-misgen-*"))
+
+
+def test_report_of_a_directory_that_is_not_a_run(tmp_path, capsys):
+    (tmp_path / "junk.txt").write_text("keep me")
+    line = _run_err(["report", str(tmp_path)], capsys)
+    assert "not a mesaopt run" in line
+    assert (tmp_path / "junk.txt").read_text() == "keep me"
+
+
+def test_corrupt_checkpoint_is_one_clear_error(stored_run, tmp_path):
+    import shutil
+
+    from mesaopt.experiments.maze_misgen_run import load_trained_agents
+
+    _, run_dir = stored_run
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    ckpt = copy / "checkpoints" / "params.safetensors"
+    ckpt.write_bytes(ckpt.read_bytes()[: os.path.getsize(ckpt) // 2])
+    with pytest.raises(CheckpointError):
+        load_trained_agents(copy)
+    with pytest.raises(NotARunError):
+        load_trained_agents(tmp_path)
