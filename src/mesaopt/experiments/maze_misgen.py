@@ -24,13 +24,13 @@ from mesaopt.optimizers import PPOConfig, make_ppo
 class MazeMisgenConfig:
     """Settings of the maze goal-misgeneralization experiment."""
 
-    size: int = 7
-    """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 7 gives 4 × 4 rooms."""
-    region_sizes: tuple[int, ...] = (1, 3, 7)
+    size: int = 5
+    """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts)."""
+    region_sizes: tuple[int, ...] = (1, 3, 5)
     """Training-region sizes r: the goal is placed in the top-right r × r cells during training."""
     n_seeds: int = 5
     """Independent agents per region size."""
-    total_steps: int = 1_000_000
+    total_steps: int = 700_000
     """Environment steps per agent (rounded up to whole PPO updates)."""
     env: str = "maze"
     """Environment family (see ``mesaopt list``)."""
@@ -38,7 +38,7 @@ class MazeMisgenConfig:
     """Observation: 'egocentric' (agent-centred window), 'grid' (whole maze) or 'flat'."""
     model: str = "mlp"
     """Actor-critic class (see ``mesaopt list``)."""
-    max_steps: int = 0
+    max_steps: int = 40
     """Episode step limit; 0 means size * size."""
     eval_episodes: int = 500
     """Evaluation episodes per agent and distribution."""
@@ -129,7 +129,8 @@ def train_agents(setup: Setup, cfg: MazeMisgenConfig, on_chunk=None):
 
     per_chunk, n_chunks = chunk_lengths(setup.ppo.n_updates, cfg.n_chunks)
     runner = make_chunk_runner(setup.ppo.update, per_chunk)
-    init = jax.jit(jax.vmap(setup.ppo.init))
+    # lax.map, not vmap: a vmapped orthogonal init becomes batched LAPACK QRs that can starve XLA's CPU pool
+    init = jax.jit(lambda keys, params: jax.lax.map(lambda kp: setup.ppo.init(*kp), (keys, params)))
     t0 = time.perf_counter()
     state = init(setup.keys, setup.train_params)
     compiled = runner.lower(state, setup.train_params).compile()
