@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from mesaopt.reports.render import write_bytes_atomic
+from mesaopt.experiments.checkpoints import atomic_write_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -132,5 +132,5 @@ def write_html_report(
     ragged tables.
     """
     document = render_html_report(title=title, summary_rows=summary_rows, sections=sections)
-    write_bytes_atomic(path, document.encode("utf-8"))
+    atomic_write_bytes(Path(path), document.encode("utf-8"))
     return Path(path)

@@ -26,6 +26,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
+from mesaopt.experiments.checkpoints import atomic_write_bytes
+
 WALL_COLOR = "#2d2f36"
 OPEN_COLOR = "#f3efe6"
 PROXY_COLOR = "#ff8c1a"
@@ -53,15 +55,6 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
 
 
 def _as_positions(trajectory: ArrayLike) -> np.ndarray:
@@ -207,7 +200,7 @@ def save_trajectory_png(
     title: str | None = None,
 ) -> Path:
     """Write :func:`trajectory_png_bytes` to ``path`` atomically; returns the path."""
-    write_bytes_atomic(path, trajectory_png_bytes(walls, trajectory, goal, proxy_mask, title))
+    atomic_write_bytes(Path(path), trajectory_png_bytes(walls, trajectory, goal, proxy_mask, title))
     return Path(path)
 
 
