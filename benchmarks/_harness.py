@@ -137,14 +137,26 @@ def prepare_side(script: Path, side: str, items: list[dict], *, env=None, timeou
         print(f"[{tag}] {side}: preparing {key_name(key[1:])} ...", flush=True)
         try:
             compile_s[key] = worker.request(op="prepare", timeout=timeout, **item)["compile_s"]
-        except WorkerError as err:
-            errors[key] = str(err)
-            print(f"[{tag}] {err}", flush=True)
-        except WorkerFailed as err:
-            errors[key] = str(err)
-            print(f"[{tag}] {err}", flush=True)
-            return None, compile_s, errors
+        except (WorkerError, WorkerFailed) as err:
+            _record_error(errors, key, err, tag)
+            if isinstance(err, WorkerFailed):  # the worker is gone: end this side
+                return None, compile_s, errors
     return worker, compile_s, errors
+
+
+def _record_error(errors: dict, key: tuple, err: Exception, tag: str) -> None:
+    errors[key] = str(err)
+    print(f"[{tag}] {err}", flush=True)
+
+
+def run_benchmark(args, sides, run_driver, report, results_name: str, parser) -> None:
+    """The driver side of a benchmark script: check ``--sides``, measure, print, write the JSON."""
+    unknown = [s for s in args.sides if s not in sides]
+    if unknown:
+        parser.error(f"unknown side(s) {unknown}; allowed: {list(sides)}")
+    result = run_driver(args)
+    report(result)
+    print(f"\nwrote {write_json(results_name, result)}")
 
 
 def measure_round_robin(workers: dict, items: dict[tuple, dict], repeats: int, errors: dict, *,
@@ -163,13 +175,10 @@ def measure_round_robin(workers: dict, items: dict[tuple, dict], repeats: int, e
             try:
                 reply = workers[side].request(op="measure", timeout=timeout, **fields, **extra)
                 samples[key].append(reply["steps_per_s"])
-            except WorkerError as err:
-                errors[key] = str(err)
-                print(f"[{tag}] {err}", flush=True)
-            except WorkerFailed as err:
-                errors[key] = str(err)
-                print(f"[{tag}] {err}", flush=True)
-                workers.pop(side).kill()
+            except (WorkerError, WorkerFailed) as err:
+                _record_error(errors, key, err, tag)
+                if isinstance(err, WorkerFailed):
+                    workers.pop(side).kill()
     return samples
 
 

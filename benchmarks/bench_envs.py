@@ -335,12 +335,7 @@ def main() -> None:
     if args.worker:
         h.serve(SETUPS[args.worker])
         return
-    unknown = [s for s in args.sides if s not in SIDES]
-    if unknown:
-        parser.error(f"unknown side(s) {unknown}; allowed: {list(SIDES)}")
-    result = run_driver(args)
-    report(result)
-    print(f"\nwrote {h.write_json('envs.json', result)}")
+    h.run_benchmark(args, SIDES, run_driver, report, "envs.json", parser)
 
 
 if __name__ == "__main__":

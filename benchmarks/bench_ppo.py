@@ -338,12 +338,7 @@ def main() -> None:
         updates = int(os.environ.get("MESAOPT_BENCH_UPDATES", "8"))
         h.serve(lambda: SETUPS[args.worker](updates))
         return
-    unknown = [s for s in args.sides if s not in SIDES]
-    if unknown:
-        parser.error(f"unknown side(s) {unknown}; allowed: {list(SIDES)}")
-    result = run_driver(args)
-    report(result)
-    print(f"\nwrote {h.write_json('ppo.json', result)}")
+    h.run_benchmark(args, SIDES, run_driver, report, "ppo.json", parser)
 
 
 if __name__ == "__main__":
