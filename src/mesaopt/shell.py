@@ -32,20 +32,32 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(), console=console, transient=False)
 
 
-def _print_summary(report: dict, run_dir: Path) -> None:
-    from mesaopt.reports.maze_misgen_html import summary_table
+def _timing_line(t: dict) -> str:
+    rate = (f"{t['env_steps_per_second']:,} env steps/s" if "env_steps_per_second" in t
+            else f"{t.get('train_steps_per_second', 0):,} train steps/s")
+    return (f"compile {t['compile_seconds']:.1f} s · train {t['train_seconds']:.1f} s · {rate} · "
+            f"total {t['wall_seconds']:.1f} s")
 
-    rows = summary_table(report)
+
+def _print_summary(report: dict, run_dir: Path) -> None:
+    from mesaopt.reports.registry import SUMMARY_TABLES
+
+    rows = SUMMARY_TABLES[report["preset"]](report)
     table = Table(title=f"{report['preset']} — mean [95 % CI] over {report['headline']['n_seeds']} seeds")
     for col in rows[0]:
         table.add_column(col, justify="right")
     for row in rows[1:]:
         table.add_row(*row)
     console.print(table)
-    t = report["timings"]
-    console.print(f"compile {t['compile_seconds']:.1f} s · train {t['train_seconds']:.1f} s · "
-                  f"{t['env_steps_per_second']:,} env steps/s · total {t['wall_seconds']:.1f} s")
+    console.print(_timing_line(report["timings"]))
     console.print(f"report: {run_dir / 'report.html'}")
+
+
+def _chunk_metric(metrics) -> str:
+    """The one number a plain progress line shows: training success (RL) or loss (supervised)."""
+    if hasattr(metrics, "success_rate"):
+        return f"training success {float(np.nanmean(metrics.success_rate[:, -1])):.2f}"
+    return f"training loss {float(np.nanmean(metrics.loss[:, -1])):.4f}"
 
 
 def _train_with_progress(preset, cfg, writer) -> dict:
@@ -58,9 +70,8 @@ def _train_with_progress(preset, cfg, writer) -> dict:
                 progress.update(task, description="training")
             progress.update(task, completed=done, total=total)
             if not console.is_terminal:  # logs and pipes get one plain line per chunk
-                success = float(np.nanmean(metrics.success_rate[:, -1]))
                 console.print(f"chunk {done}/{total} · {time.perf_counter() - started:.0f} s · "
-                              f"training success {success:.2f}")
+                              f"{_chunk_metric(metrics)}")
 
         def on_phase(name):
             progress.update(task, description=name)
@@ -75,7 +86,7 @@ def run_preset(name: str, overrides: list[str], *, root: Path, force: bool) -> i
     from mesaopt.experiments.overrides import apply_overrides
     from mesaopt.experiments.presets import PRESETS
     from mesaopt.experiments.store import RunWriter, clean_partial, find_complete_run
-    from mesaopt.reports.maze_misgen_html import REPORT_WRITERS
+    from mesaopt.reports.registry import REPORT_WRITERS
 
     if name not in PRESETS:
         raise MesaoptError(f"unknown preset {name!r}; allowed: {sorted(PRESETS)}")
@@ -137,7 +148,7 @@ def list_stored_runs(root: Path) -> int:
 def rebuild_report(run: str, root: Path) -> int:
     """Re-render report.html of a stored run from its report.json."""
     from mesaopt.experiments.store import load_run
-    from mesaopt.reports.maze_misgen_html import REPORT_WRITERS
+    from mesaopt.reports.registry import REPORT_WRITERS
 
     record = load_run(run, root)
     report = record["report"]

@@ -12,5 +12,12 @@ from mesaopt.detectors.stats import mean_ci
 DETECTORS = {"outcomes": measure_episode_outcomes}
 """Detectors by name."""
 
-__all__ = ["DETECTORS", "EpisodeOutcomes", "OUTCOMES", "OutcomeRates", "mean_ci", "measure_episode_outcomes",
-           "summarize_outcomes"]
+__all__ = [
+    "DETECTORS",
+    "OUTCOMES",
+    "EpisodeOutcomes",
+    "OutcomeRates",
+    "mean_ci",
+    "measure_episode_outcomes",
+    "summarize_outcomes",
+]

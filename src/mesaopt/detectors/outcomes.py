@@ -7,7 +7,7 @@ A *policy* is any callable ``obs -> logits`` (a trained actor-critic's logits, o
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import equinox as eqx
 import jax

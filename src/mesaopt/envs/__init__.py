@@ -12,11 +12,11 @@ ENVS = {
 
 __all__ = [
     "ACTION_NAMES",
+    "ENVS",
+    "INFO_KEYS",
     "AutoReset",
     "BufferedAutoReset",
     "BufferedState",
-    "ENVS",
-    "INFO_KEYS",
     "Level",
     "Maze",
     "MazeParams",

@@ -48,9 +48,9 @@ class MazeState(eqx.Module):
 
     walls: Bool[Array, "h w"]
     """Layout, True = wall."""
-    agent_pos: Int[Array, "2"]
+    agent_pos: Int[Array, 2]
     """Agent (row, col)."""
-    goal_pos: Int[Array, "2"]
+    goal_pos: Int[Array, 2]
     """Goal (row, col)."""
     time: Int[Array, ""]
     """Steps taken in this episode."""
@@ -60,11 +60,11 @@ class Level(eqx.Module):
     """A fully specified level: layout, start and goal. Used for fixed-level resets, ASCII and tests."""
 
     walls: Bool[Array, "h w"]
-    agent_pos: Int[Array, "2"]
-    goal_pos: Int[Array, "2"]
+    agent_pos: Int[Array, 2]
+    goal_pos: Int[Array, 2]
 
 
-def _sample_cell(key: PRNGKeyArray, allowed: Bool[Array, "h w"]) -> Int[Array, "2"]:
+def _sample_cell(key: PRNGKeyArray, allowed: Bool[Array, "h w"]) -> Int[Array, 2]:
     """Uniform cell among ``allowed`` (falls back to (0, 0) if none; params validation prevents that).
 
     One integer draw and a cumulative sum: ~3x cheaper under ``vmap`` than a Gumbel ``categorical`` over cells.
@@ -160,7 +160,7 @@ class Maze(eqx.Module):
             "in_proxy": params.proxy_mask[state.agent_pos[0], state.agent_pos[1]],
         }
 
-    def observe(self, state: MazeState) -> Float[Array, "..."]:
+    def observe(self, state: MazeState) -> Float[Array, ...]:
         """``grid``/``flat``: channels walls, agent, goal (size × size, 0/1).
         ``egocentric``: a (2·size − 1)² window centred on the agent, channels walls, goal, outside-the-maze."""
         if self.obs_format == "egocentric":

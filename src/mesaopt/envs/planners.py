@@ -44,7 +44,7 @@ class BFSPolicy(eqx.Module):
         if self.target not in PLANNER_TARGETS:
             raise ValueError(f"unknown planner target {self.target!r}; allowed: {list(PLANNER_TARGETS)}")
 
-    def __call__(self, obs: Array) -> Float[Array, "4"]:
+    def __call__(self, obs: Array) -> Float[Array, 4]:
         grid = as_grid(obs, self.size)
         walls = grid[0] > 0.5
         if self.target == "goal":
@@ -57,7 +57,7 @@ class BFSPolicy(eqx.Module):
 class UniformPolicy(eqx.Module):
     """Uniformly random over the 4 actions."""
 
-    def __call__(self, obs: Array) -> Float[Array, "4"]:
+    def __call__(self, obs: Array) -> Float[Array, 4]:
         del obs
         return jnp.zeros(4)
 

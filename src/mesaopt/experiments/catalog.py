@@ -16,7 +16,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ _CORRUPT_CODES = {11, 26}
 
 def utc_now() -> str:
     """Current UTC time as ISO 8601 with microseconds (sorts lexicographically in time order)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def is_complete_run(path: Path) -> bool:
@@ -165,7 +165,7 @@ def _row_from_dir(run_dir: Path) -> tuple:
     preset = meta.get("preset") or run_dir.name.rsplit("-", 1)[0]
     config_hash = meta.get("config_hash") or run_dir.name.rsplit("-", 1)[-1]
     created = meta.get("created_utc") or datetime.fromtimestamp(
-        (run_dir / COMPLETE_MARKER).stat().st_mtime, timezone.utc
+        (run_dir / COMPLETE_MARKER).stat().st_mtime, UTC
     ).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return _make_row(run_dir.name, preset, config_hash, run_dir, meta.get("wall_seconds") or 0.0,
                      meta.get("headline") or {}, created)

@@ -7,12 +7,10 @@ evaluated in distribution and on the shifted distribution (goal anywhere but the
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from mesaopt.envs import ENVS, misgeneralization_params
 from mesaopt.errors import MesaoptError
@@ -113,36 +111,14 @@ def build_setup(cfg: MazeMisgenConfig) -> Setup:
     return Setup(env=env, ppo=ppo, train_params=train, shifted_params=shifted, keys=keys, n_agents=n_agents)
 
 
-def chunk_lengths(n_updates: int, n_chunks: int) -> tuple[int, int]:
-    """(updates per chunk, number of chunks): equal chunks covering at least ``n_updates`` (one compile)."""
-    n_chunks = max(1, min(n_chunks, n_updates))
-    per_chunk = -(-n_updates // n_chunks)
-    return per_chunk, -(-n_updates // per_chunk)
-
-
 def train_agents(setup: Setup, cfg: MazeMisgenConfig, on_chunk=None):
     """Train every agent; returns (params stacked over agents, metrics dict of [agents, updates], timings).
 
     ``on_chunk(done_chunks, total_chunks, metrics_so_far)`` is called after each chunk (progress bars).
     """
-    from mesaopt.optimizers.chunks import make_chunk_runner
+    from mesaopt.optimizers.chunks import train_in_chunks
 
-    per_chunk, n_chunks = chunk_lengths(setup.ppo.n_updates, cfg.n_chunks)
-    runner = make_chunk_runner(setup.ppo.update, per_chunk)
-    # lax.map, not vmap: a vmapped orthogonal init becomes batched LAPACK QRs that can starve XLA's CPU pool
-    init = jax.jit(lambda keys, params: jax.lax.map(lambda kp: setup.ppo.init(*kp), (keys, params)))
-    t0 = time.perf_counter()
-    state = init(setup.keys, setup.train_params)
-    compiled = runner.lower(state, setup.train_params).compile()
-    compile_s = time.perf_counter() - t0
-    chunks = []
-    t1 = time.perf_counter()
-    for i in range(n_chunks):
-        state, metrics = compiled(state, setup.train_params)
-        chunks.append(jax.tree_util.tree_map(np.asarray, metrics))
-        if on_chunk is not None:
-            on_chunk(i + 1, n_chunks, chunks[-1])
-    train_s = time.perf_counter() - t1
-    stacked = {k: np.concatenate([getattr(c, k) for c in chunks], axis=1) for k in chunks[0]._fields}
-    steps = n_chunks * per_chunk * setup.ppo.cfg.steps_per_update
-    return state.params, stacked, {"compile_seconds": compile_s, "train_seconds": train_s, "env_steps_per_agent": steps}
+    state, stacked, timings = train_in_chunks(setup.ppo.init, setup.ppo.update, setup.keys, setup.train_params,
+                                              setup.ppo.n_updates, cfg.n_chunks, on_chunk)
+    steps = timings.pop("updates") * setup.ppo.cfg.steps_per_update
+    return state.params, stacked, {**timings, "env_steps_per_agent": steps}

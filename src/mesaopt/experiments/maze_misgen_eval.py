@@ -67,7 +67,7 @@ def evaluate(setup: Setup, cfg: MazeMisgenConfig, params) -> dict:
     key = jax.random.fold_in(jax.random.key(cfg.seed), 1)
     k_in, k_shift, k_base_in, k_base_shift = jax.random.split(key, 4)
     evaluator = make_agent_evaluator(setup, cfg)
-    keys = lambda k: jax.random.split(k, setup.n_agents)  # noqa: E731
+    keys = lambda k: jax.random.split(k, setup.n_agents)
     rates_in, episodes_in = evaluator(keys(k_in), params, setup.train_params)
     rates_shift, episodes_shift = evaluator(keys(k_shift), params, setup.shifted_params)
     examples = {}

@@ -7,6 +7,7 @@ several values (``--region-sizes 1 3 7``); booleans take ``true``/``false`` or s
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 
 from mesaopt.errors import MesaoptError
@@ -38,8 +39,22 @@ def _convert_scalar(name: str, text: str, kind: type):
         raise MesaoptError(f"--{name} expects {kind.__name__}, got {text!r}") from None
 
 
+def _optional_inner(kind):
+    """``X`` for ``X | None`` (or ``Optional[X]``), else None."""
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if len(args) == 1 and len(typing.get_args(kind)) == 2:
+            return args[0]
+    return None
+
+
 def convert(name: str, values: list[str], kind) -> object:
-    """Convert the strings given for one flag to the field's type."""
+    """Convert the strings given for one flag to the field's type (``none`` for an optional field's None)."""
+    inner = _optional_inner(kind)
+    if inner is not None:
+        if len(values) == 1 and values[0].lower() == "none":
+            return None
+        return convert(name, values, inner)
     if typing.get_origin(kind) is tuple:
         (item,) = {a for a in typing.get_args(kind) if a is not Ellipsis}
         if not values:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
+from mesaopt.experiments.icl_diversity import IclDiversityConfig, run_icl_diversity
+from mesaopt.experiments.icl_gd import IclGdConfig, run_icl_gd
+from mesaopt.experiments.icl_regression import IclRegressionConfig, run_icl_regression
 from mesaopt.experiments.maze_misgen import MazeMisgenConfig
 from mesaopt.experiments.maze_misgen_run import run_maze_misgen
 
@@ -29,6 +32,24 @@ PRESETS = {
         summary="goal misgeneralization in mazes: goal/proxy rates vs training-region size, 5 seeds each",
         config=MazeMisgenConfig(),
         run=run_maze_misgen,
+    ),
+    "icl-gd": Preset(
+        name="icl-gd",
+        summary="a linear self-attention layer trained on in-context regression vs one step of gradient descent",
+        config=IclGdConfig(),
+        run=run_icl_gd,
+    ),
+    "icl-regression": Preset(
+        name="icl-regression",
+        summary="a small transformer learns regression in context: error vs k against reference learners, OOD",
+        config=IclRegressionConfig(),
+        run=run_icl_regression,
+    ),
+    "icl-diversity": Preset(
+        name="icl-diversity",
+        summary="task diversity M vs memorizing (dMMSE) or learning in context (ridge); reports the threshold M*",
+        config=IclDiversityConfig(),
+        run=run_icl_diversity,
     ),
 }
 """Presets by name."""

@@ -5,4 +5,4 @@ from mesaopt.models.actor_critic import CNNActorCritic, MLPActorCritic
 MODELS = {"mlp": MLPActorCritic, "cnn": CNNActorCritic}
 """Model classes by name: ``MODELS[name](obs_shape, n_actions, **kwargs, key=key)``."""
 
-__all__ = ["CNNActorCritic", "MLPActorCritic", "MODELS"]
+__all__ = ["MODELS", "CNNActorCritic", "MLPActorCritic"]

@@ -55,7 +55,7 @@ class MLPActorCritic(eqx.Module):
         self.policy_head = orthogonal_linear(width, n_actions, 0.01, key=k_pi)
         self.value_head = orthogonal_linear(width, 1, 1.0, key=k_v)
 
-    def __call__(self, obs: Float[Array, "..."], *, capture: bool = False):
+    def __call__(self, obs: Float[Array, ...], *, capture: bool = False):
         acts: dict[str, Array] = {}
         x = obs.reshape(-1)
         logits = self.policy_head(self.actor(x, "actor", acts))

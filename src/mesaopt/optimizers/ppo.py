@@ -8,8 +8,9 @@ The shell streams progress with :func:`mesaopt.optimizers.chunks.make_chunk_runn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -17,7 +18,6 @@ import jax.numpy as jnp
 import optax
 
 from mesaopt.envs.wrappers import BufferedAutoReset
-from mesaopt.optimizers.gae import generalized_advantages
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,7 @@ def learn_from_rollout(ppo: PPO, state: RunnerState, rollout: Transition, last_v
     advantage, target = generalized_advantages(
         rollout.reward, rollout.value, rollout.done, rollout.trunc, last_value, cfg.gamma, cfg.gae_lambda
     )
-    flat = lambda x: x.reshape(cfg.steps_per_update, *x.shape[2:])  # noqa: E731
+    flat = lambda x: x.reshape(cfg.steps_per_update, *x.shape[2:])
     batch = {
         "obs": flat(rollout.obs), "action": flat(rollout.action), "log_prob": flat(rollout.log_prob),
         "value": flat(rollout.value), "advantage": flat(advantage), "target": flat(target),

@@ -90,7 +90,3 @@ def write_maze_misgen_html(run_dir: Path, report: dict) -> Path:
                      first["goal"], np.asarray(first["proxy_mask"], bool))
     return write_html_report(Path(run_dir) / "report.html", title="maze-misgen: goal misgeneralization",
                              summary_rows=summary, sections=sections)
-
-
-REPORT_WRITERS = {"maze-misgen": write_maze_misgen_html}
-"""HTML report builders by preset name."""

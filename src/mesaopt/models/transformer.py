@@ -1,0 +1,160 @@
+"""A small GPT-2-style transformer that reads real-valued tokens and writes one scalar per position.
+
+Weights and activations carry TransformerLens names: weights ``embed.W_E``, ``pos_embed.W_pos``,
+``blocks.{i}.ln1.w``, ``blocks.{i}.attn.W_Q`` (heads, d_model, d_head), ``blocks.{i}.mlp.W_in``, ``ln_final.w``,
+``unembed.W_U`` (see :func:`named_weights`); activations (``capture=True``) ``hook_embed``, ``hook_pos_embed``,
+``blocks.{i}.hook_resid_pre``, ``blocks.{i}.attn.hook_pattern``, ``blocks.{i}.hook_attn_out``,
+``blocks.{i}.hook_mlp_out``, ``blocks.{i}.hook_resid_post``, ``ln_final.hook_normalized``.
+Pre-LayerNorm blocks, GELU MLP, learned positions; the attention mask is an input (token formats differ).
+"""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+
+def _normal(key, shape, std):
+    return std * jax.random.normal(key, shape)
+
+
+class LayerNorm(eqx.Module):
+    w: jax.Array
+    b: jax.Array
+
+    def __init__(self, d_model: int):
+        self.w, self.b = jnp.ones(d_model), jnp.zeros(d_model)
+
+    def __call__(self, x):
+        mean = x.mean(-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(-1, keepdims=True)
+        return (x - mean) / jnp.sqrt(var + 1e-5) * self.w + self.b
+
+
+class Attention(eqx.Module):
+    W_Q: jax.Array
+    W_K: jax.Array
+    W_V: jax.Array
+    W_O: jax.Array
+    b_Q: jax.Array
+    b_K: jax.Array
+    b_V: jax.Array
+    b_O: jax.Array
+
+    def __init__(self, d_model: int, n_heads: int, n_layers: int, *, key):
+        d_head = d_model // n_heads
+        kq, kk, kv, ko = jax.random.split(key, 4)
+        self.W_Q, self.W_K, self.W_V = (_normal(k, (n_heads, d_model, d_head), 0.02) for k in (kq, kk, kv))
+        self.W_O = _normal(ko, (n_heads, d_head, d_model), 0.02 / math.sqrt(2 * n_layers))
+        self.b_Q = self.b_K = self.b_V = jnp.zeros((n_heads, d_head))
+        self.b_O = jnp.zeros(d_model)
+
+    def __call__(self, x, mask):
+        q = jnp.einsum("td,hde->hte", x, self.W_Q) + self.b_Q[:, None]
+        k = jnp.einsum("td,hde->hte", x, self.W_K) + self.b_K[:, None]
+        v = jnp.einsum("td,hde->hte", x, self.W_V) + self.b_V[:, None]
+        scores = jnp.einsum("hqe,hke->hqk", q, k) / math.sqrt(q.shape[-1])
+        pattern = jax.nn.softmax(jnp.where(mask, scores, -1e30), axis=-1)
+        z = jnp.einsum("hqk,hke->hqe", pattern, v)
+        return jnp.einsum("hqe,hed->qd", z, self.W_O) + self.b_O, pattern
+
+
+class MLP(eqx.Module):
+    W_in: jax.Array
+    b_in: jax.Array
+    W_out: jax.Array
+    b_out: jax.Array
+
+    def __init__(self, d_model: int, d_mlp: int, n_layers: int, *, key):
+        k_in, k_out = jax.random.split(key)
+        self.W_in, self.b_in = _normal(k_in, (d_model, d_mlp), 0.02), jnp.zeros(d_mlp)
+        self.W_out, self.b_out = _normal(k_out, (d_mlp, d_model), 0.02 / math.sqrt(2 * n_layers)), jnp.zeros(d_model)
+
+    def __call__(self, x):
+        return jax.nn.gelu(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
+
+
+class Block(eqx.Module):
+    ln1: LayerNorm
+    attn: Attention
+    ln2: LayerNorm
+    mlp: MLP
+
+    def __init__(self, d_model: int, n_heads: int, d_mlp: int, n_layers: int, *, key):
+        k_attn, k_mlp = jax.random.split(key)
+        self.ln1, self.ln2 = LayerNorm(d_model), LayerNorm(d_model)
+        self.attn = Attention(d_model, n_heads, n_layers, key=k_attn)
+        self.mlp = MLP(d_model, d_mlp, n_layers, key=k_mlp)
+
+
+class Embed(eqx.Module):
+    W_E: jax.Array
+    b_E: jax.Array
+
+
+class PosEmbed(eqx.Module):
+    W_pos: jax.Array
+
+
+class Unembed(eqx.Module):
+    W_U: jax.Array
+    b_U: jax.Array
+
+
+class GPT2Regressor(eqx.Module):
+    """GPT-2-style transformer: ``model(tokens (T, d_in), mask (T, T)) -> (T,)`` scalar outputs."""
+
+    embed: Embed
+    pos_embed: PosEmbed
+    blocks: tuple
+    ln_final: LayerNorm
+    unembed: Unembed
+
+    def __init__(self, d_in: int, *, d_model: int = 64, n_layers: int = 3, n_heads: int = 4, n_ctx: int = 64,
+                 d_mlp: int | None = None, key):
+        if d_model % n_heads:
+            raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
+        k_embed, k_pos, k_unembed, k_blocks = jax.random.split(key, 4)
+        self.embed = Embed(_normal(k_embed, (d_in, d_model), 1.0 / math.sqrt(d_in)), jnp.zeros(d_model))
+        self.pos_embed = PosEmbed(_normal(k_pos, (n_ctx, d_model), 0.02))
+        self.blocks = tuple(Block(d_model, n_heads, d_mlp or 4 * d_model, n_layers, key=k)
+                            for k in jax.random.split(k_blocks, n_layers))
+        self.ln_final = LayerNorm(d_model)
+        self.unembed = Unembed(_normal(k_unembed, (d_model, 1), 0.02), jnp.zeros(1))
+
+    @property
+    def n_ctx(self) -> int:
+        """Longest token sequence the positional embedding allows."""
+        return self.pos_embed.W_pos.shape[0]
+
+    def __call__(self, tokens: jax.Array, mask: jax.Array, capture: bool = False):
+        acts: dict[str, jax.Array] = {}
+        embedded = tokens @ self.embed.W_E + self.embed.b_E
+        pos = self.pos_embed.W_pos[: tokens.shape[0]]
+        acts["hook_embed"], acts["hook_pos_embed"] = embedded, pos
+        resid = embedded + pos
+        for i, block in enumerate(self.blocks):
+            acts[f"blocks.{i}.hook_resid_pre"] = resid
+            attn_out, acts[f"blocks.{i}.attn.hook_pattern"] = block.attn(block.ln1(resid), mask)
+            resid = resid + attn_out
+            mlp_out = block.mlp(block.ln2(resid))
+            resid = resid + mlp_out
+            acts[f"blocks.{i}.hook_attn_out"], acts[f"blocks.{i}.hook_mlp_out"] = attn_out, mlp_out
+            acts[f"blocks.{i}.hook_resid_post"] = resid
+        normalized = self.ln_final(resid)
+        acts["ln_final.hook_normalized"] = normalized
+        out = (normalized @ self.unembed.W_U + self.unembed.b_U)[:, 0]
+        return (out, acts) if capture else out
+
+
+def named_weights(model: eqx.Module) -> dict[str, jax.Array]:
+    """Every array of ``model`` under its TransformerLens-style dotted name (``blocks.0.attn.W_Q``)."""
+    leaves = jax.tree_util.tree_leaves_with_path(eqx.filter(model, eqx.is_array))
+    out = {}
+    for path, leaf in leaves:
+        parts = [str(p.idx) if isinstance(p, jax.tree_util.SequenceKey) else p.name for p in path]
+        out[".".join(parts)] = leaf
+    return out

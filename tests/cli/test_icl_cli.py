@@ -1,0 +1,93 @@
+"""The in-context-learning presets through the CLI with tiny budgets, and their bad inputs."""
+
+import io
+import json
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from mesaopt.cli import main
+
+TINY_GD = ["--task.d", "3", "--task.n-context", "6", "--train.steps", "60", "--train.batch-size", "64",
+           "--n-seeds", "2", "--eval-prompts", "128", "--n-chunks", "2"]
+TINY_MODEL = ["--model.d-model", "8", "--model.n-layers", "1", "--model.n-heads", "2", "--train.steps", "20",
+              "--train.batch-size", "16", "--n-seeds", "2", "--eval-prompts", "64", "--n-chunks", "2"]
+TINY_REGRESSION = ["--task.d", "2", "--task.n-context", "4", *TINY_MODEL]
+TINY_DIVERSITY = ["--task.d", "2", "--task.n-context", "4", "--pool-sizes", "1", "8", *TINY_MODEL]
+
+
+def _run_ok(argv) -> Path:
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(argv) == 0
+    return Path(out.getvalue().strip().splitlines()[-1])
+
+
+def _run_err(argv, capsys) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("icl-runs")
+
+
+def _complete(run_dir: Path) -> dict:
+    for name in ("config.json", "report.json", "report.html", "COMPLETE", "checkpoints/params.safetensors",
+                 "checkpoints/params.json"):
+        assert (run_dir / name).is_file(), name
+    html = (run_dir / "report.html").read_text()
+    assert "data:image/png;base64," in html and "https://" not in html
+    return json.loads((run_dir / "report.json").read_text())
+
+
+def test_icl_gd_run_headline(root):
+    report = _complete(_run_ok(["run", "icl-gd", "--root", str(root), *TINY_GD]))
+    h = report["headline"]
+    assert {"sensitivity_cosine_gd", "prediction_diff_gd", "n_seeds", "wall_seconds"} <= set(h)
+    assert -1.0 <= h["sensitivity_cosine_gd"] <= 1.0 and h["prediction_diff_gd"] >= 0 and h["n_seeds"] == 2
+    assert h["gd_step_size"] > 0
+    assert len(report["interpolation"]["loss"]) == 2
+
+
+def test_icl_regression_run_headline(root):
+    report = _complete(_run_ok(["run", "icl-regression", "--root", str(root), *TINY_REGRESSION]))
+    h = report["headline"]
+    assert set(h["error_k_ge_d"]) == {"transformer", "least_squares", "ridge", "gd", "averaging", "knn3"}
+    assert h["error_k_ge_d"]["least_squares"] < 1e-3  # noiseless, k ≥ d: exact
+    assert h["n_seeds"] == 2 and h["wall_seconds"] > 0
+    assert set(report["errors"]) == {"in_distribution", "scaled_inputs", "skewed_covariance", "label_noise",
+                                     "orthant_context"}
+    assert report["probe"]["layers"] == ["embed", "blocks.0"]
+
+
+def test_icl_diversity_run_headline(root):
+    report = _complete(_run_ok(["run", "icl-diversity", "--root", str(root), *TINY_DIVERSITY]))
+    h = report["headline"]
+    assert h["M"] == [1, 8] and h["n_seeds"] == 2
+    for key in ("dist_ridge_seen", "dist_dmmse_seen", "dist_ridge_new", "dist_dmmse_new"):
+        assert len(h[key]) == 2 and all(v >= 0 for v in h[key])
+    assert "M_star" in h
+
+
+@pytest.mark.parametrize("preset, args, needle", [
+    ("icl-gd", ["--task.d", "0"], "d must be ≥ 1"),
+    ("icl-gd", ["--task.input-dist", "cauchy"], "allowed"),
+    ("icl-gd", ["--eval-prompts", "0"], "eval_prompts"),
+    ("icl-regression", ["--task.n-context", "40", "--model.n-ctx", "32"], "context allows"),
+    ("icl-regression", ["--learners", "least_squares", "oracle"], "unknown reference learner"),
+    ("icl-regression", ["--model.token-format", "braided"], "unknown token format"),
+    ("icl-regression", ["--ood-variants", "mars"], "unknown ood variant"),
+    ("icl-diversity", ["--pool-sizes", "0", "4"], "M must be ≥ 1"),
+    ("icl-diversity", ["--task.noise-std", "0"], "label noise"),
+    ("icl-diversity", ["--task.pool-size", "0"], "pool_size"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(preset, args, needle, tmp_path, capsys):
+    line = _run_err(["run", preset, "--root", str(tmp_path), *args], capsys)
+    assert needle in line
+    assert not any(tmp_path.iterdir())
