@@ -63,7 +63,7 @@ def test_icl_regression_run_headline(root):
     assert h["n_seeds"] == 2 and h["wall_seconds"] > 0
     assert set(report["errors"]) == {"in_distribution", "scaled_inputs", "skewed_covariance", "label_noise",
                                      "orthant_context"}
-    assert report["probe"]["layers"] == ["embed", "blocks.0"]
+    assert report["probe"]["layers"] == ["embed", "blocks.0"] and len(report["probe"]["r2_prediction"]) == 2
 
 
 def test_icl_diversity_run_headline(root):

@@ -22,6 +22,8 @@ class TransformerConfig:
     """Transformer blocks."""
     n_heads: int = 4
     """Attention heads per block (must divide d_model)."""
+    d_mlp: int = 0
+    """Hidden width of each block's MLP; 0 = 4 × d_model (GPT-2's ratio)."""
     token_format: str = "interleaved"
     """``interleaved`` (x, y alternate; Garg et al.) or ``concatenated`` ((x, y) tokens, then queries)."""
     n_ctx: int = 0
@@ -31,6 +33,8 @@ class TransformerConfig:
         """One-line ``MesaoptError`` for impossible settings or prompts longer than the model's context."""
         if self.token_format not in TOKEN_FORMATS:
             raise MesaoptError(f"unknown token format {self.token_format!r}; allowed: {list(TOKEN_FORMATS)}")
+        if self.d_mlp < 0:
+            raise MesaoptError(f"model.d_mlp must be ≥ 0 (0 = 4 × d_model), got {self.d_mlp}")
         for name in ("d_model", "n_layers", "n_heads"):
             if getattr(self, name) < 1:
                 raise MesaoptError(f"model.{name} must be ≥ 1, got {getattr(self, name)}")
@@ -48,7 +52,7 @@ class TransformerConfig:
     def build(self, task: RegressionTask, key) -> GPT2Regressor:
         """A freshly initialised model for ``task``'s token width."""
         return GPT2Regressor(task.d + 1, d_model=self.d_model, n_layers=self.n_layers, n_heads=self.n_heads,
-                             n_ctx=self.context_length(task), key=key)
+                             n_ctx=self.context_length(task), d_mlp=self.d_mlp or None, key=key)
 
 
 def sequence_loss(model, xs, ys, token_format: str, d: int):

@@ -13,8 +13,8 @@ from mesaopt.reports.plots import figure_png_bytes
 EXPLANATION = (
     "A GPT-2-style transformer is trained on prompts of in-context linear regression (a fresh task w ~ N(0, I) "
     "per prompt) and predicts every label from the examples before it. The curves show the squared error "
-    "divided by d against the number k of in-context examples, for the transformer (mean and 95 % band over "
-    "seeds) and for reference learners on the same prompts. If the transformer has learned a regression "
+    "divided by d against the number k of in-context examples, for the transformer (mean over seeds, band = "
+    "range over seeds) and for reference learners on the same prompts. If the transformer has learned a regression "
     "algorithm it tracks least squares (exact once k ≥ d without noise), not averaging or nearest neighbours."
 )
 
@@ -43,10 +43,10 @@ def _curves_png(name: str, errors: dict, d: int) -> bytes:
 
 def _probe_png(report: dict) -> bytes:
     probe = report["probe"]
-    r2 = np.asarray(probe["r2"])
-    fig = plot_curves(np.arange(len(probe["layers"])), {"probe R² (mean over seeds)": r2.mean(axis=1)},
-                      xlabel="layer (0 = embedding, i = after block i−1)", ylabel="held-out R²",
-                      title="Least-squares weights decodable from the residual stream at the query")
+    series = {"LS weights w (last context token)": np.asarray(probe["r2_weights"]).mean(axis=1),
+              "LS prediction w·x_q (query token)": np.asarray(probe["r2_prediction"]).mean(axis=1)}
+    fig = plot_curves(np.arange(len(probe["layers"])), series, xlabel="layer (0 = embedding, i = after block i−1)",
+                      ylabel="held-out R² (mean over seeds)", title="What can a linear probe read from the residual stream?")
     return figure_png_bytes(fig)
 
 
@@ -68,17 +68,20 @@ def write_icl_regression_html(run_dir: Path, report: dict) -> Path:
     ood = [(name, _curves_png(name, errors, d)) for name, errors in report["errors"].items()
            if name != "in_distribution"]
     probe = report["probe"]
-    probe_rows = [["layer", "R² per seed"]] + [[layer, ", ".join(f"{v:.3f}" for v in r2)]
-                                               for layer, r2 in zip(probe["layers"], probe["r2"])]
+    probe_rows = [["layer", "R² for w (per seed)", "R² for w·x_q (per seed)"]] + [
+        [layer, ", ".join(f"{v:.3f}" for v in rw), ", ".join(f"{v:.3f}" for v in rp)]
+        for layer, rw, rp in zip(probe["layers"], probe["r2_weights"], probe["r2_prediction"])]
     sections = [
         Section("Error vs number of in-context examples", EXPLANATION,
                 images=[("in distribution", _curves_png("in distribution", report["errors"]["in_distribution"], d))],
                 table=summary_table(report)),
         Section("Out of distribution", "The same models and learners on shifted prompts: inputs scaled ×2, skewed "
                 "input covariance, label noise, context points in one orthant with the query anywhere.", images=ood),
-        Section("Probing for the least-squares solution", "Ridge-regression probes from the residual stream at "
-                "the query position to the least-squares weights of the context (held-out R²). The embedding "
-                "only sees the query token, so it is the floor.", images=[("probe", _probe_png(report))],
+        Section("Probing for the least-squares solution", "Ridge-regression probes (held-out R²) from the residual "
+                "stream after each layer: to the least-squares weight vector of the context, at the last context "
+                "token, and to the least-squares prediction for the query, at the query token. A model that forms "
+                "w explicitly scores high on the first; one that computes the answer without an explicit w only on "
+                "the second. The embedding sees one token, so it is the floor.", images=[("probe", _probe_png(report))],
                 table=probe_rows),
         Section("Training", "", images=[("training loss", _loss_png(report))]),
     ]
