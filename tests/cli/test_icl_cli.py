@@ -46,8 +46,13 @@ def _complete(run_dir: Path) -> dict:
     return json.loads((run_dir / "report.json").read_text())
 
 
-def test_icl_gd_run_headline(root):
-    report = _complete(_run_ok(["run", "icl-gd", "--root", str(root), *TINY_GD]))
+@pytest.fixture(scope="module")
+def gd_run(root):
+    return _run_ok(["run", "icl-gd", "--root", str(root), *TINY_GD])
+
+
+def test_icl_gd_run_headline(gd_run):
+    report = _complete(gd_run)
     h = report["headline"]
     assert {"sensitivity_cosine_gd", "prediction_diff_gd", "n_seeds", "wall_seconds"} <= set(h)
     assert -1.0 <= h["sensitivity_cosine_gd"] <= 1.0 and h["prediction_diff_gd"] >= 0 and h["n_seeds"] == 2
@@ -55,8 +60,13 @@ def test_icl_gd_run_headline(root):
     assert len(report["interpolation"]["loss"]) == 2
 
 
-def test_icl_regression_run_headline(root):
-    report = _complete(_run_ok(["run", "icl-regression", "--root", str(root), *TINY_REGRESSION]))
+@pytest.fixture(scope="module")
+def regression_run(root):
+    return _run_ok(["run", "icl-regression", "--root", str(root), *TINY_REGRESSION])
+
+
+def test_icl_regression_run_headline(regression_run):
+    report = _complete(regression_run)
     h = report["headline"]
     assert set(h["error_k_ge_d"]) == {"transformer", "least_squares", "ridge", "gd", "averaging", "knn3"}
     assert h["error_k_ge_d"]["least_squares"] < 1e-3  # noiseless, k ≥ d: exact
@@ -91,3 +101,40 @@ def test_bad_input_is_one_line_and_writes_nothing(preset, args, needle, tmp_path
     line = _run_err(["run", preset, "--root", str(tmp_path), *args], capsys)
     assert needle in line
     assert not any(tmp_path.iterdir())
+
+
+def test_stored_models_load_back_and_reproduce_the_report(gd_run):
+    import jax
+    import numpy as np
+
+    from mesaopt.experiments.icl_gd import evaluate_seed
+    from mesaopt.experiments.icl_runs import load_icl_run
+    from mesaopt.models.lsa import gd_lsa
+    from mesaopt.tasks.regression import sample_prompts
+
+    cfg, trainer, params = load_icl_run(gd_run)
+    report = json.loads((gd_run / "report.json").read_text())
+    eta = report["headline"]["gd_step_size"]
+    _, _, k_eval = jax.random.split(jax.random.key(cfg.seed), 3)
+    prompts = sample_prompts(k_eval, cfg.task, cfg.eval_prompts)
+    model = trainer.model(jax.tree_util.tree_map(lambda x: x[1], params))
+    again = evaluate_seed(model, gd_lsa(cfg.task.d, eta), eta, prompts, cfg.task.d)
+    np.testing.assert_allclose(again["sensitivity_cosine"],
+                               report["measures"]["sensitivity_cosine"]["per_seed"][1], atol=1e-4)
+
+
+def test_a_foreign_checkpoint_is_one_clear_error(gd_run, regression_run, tmp_path):
+    import shutil
+
+    from mesaopt.errors import CheckpointError, NotARunError
+    from mesaopt.experiments.icl_runs import load_icl_run
+
+    mixed = tmp_path / gd_run.name
+    shutil.copytree(gd_run, mixed)
+    for name in ("params.safetensors", "params.json"):
+        shutil.copy(regression_run / "checkpoints" / name, mixed / "checkpoints" / name)
+    with pytest.raises(CheckpointError) as err:
+        load_icl_run(mixed)
+    assert "\n" not in str(err.value) and "icl-regression" in str(err.value)
+    with pytest.raises(NotARunError):
+        load_icl_run(tmp_path)

@@ -85,6 +85,11 @@ def make_trainer(cfg: IclGdConfig):
                            loss_fn)
 
 
+def checkpoint_metadata(cfg: IclGdConfig) -> dict:
+    """What a checkpoint must match to load into this preset's model."""
+    return {"preset": "icl-gd", "model": "lsa", "d": cfg.task.d, "n_runs": cfg.n_seeds}
+
+
 def _aligned(trained: LinearSelfAttention, constructed: LinearSelfAttention) -> LinearSelfAttention:
     """``trained`` rescaled like ``constructed`` (balanced) and sign-flipped (−W_KQ, −W_PV is the same layer)
     to face it, so that interpolating between them compares algorithms, not parameterizations."""
@@ -120,7 +125,7 @@ def run_icl_gd(cfg: IclGdConfig, writer, on_chunk=None, on_phase=None) -> dict:
                                           cfg.n_chunks, on_chunk)
     if on_phase:
         on_phase("evaluating")
-    save_params(writer, params, {"preset": "icl-gd", "model": "lsa", "d": cfg.task.d, "n_seeds": cfg.n_seeds})
+    save_params(writer, params, checkpoint_metadata(cfg))
     eta = best_gd_step_size(k_eta, cfg.task)
     prompts = sample_prompts(k_eval, cfg.task, cfg.eval_prompts)
     gd_model = gd_lsa(cfg.task.d, eta)

@@ -74,6 +74,18 @@ class IclRegressionConfig:
                 raise MesaoptError(f"unknown ood variant {name!r}; allowed: {list(OOD_VARIANTS)}")
 
 
+def make_trainer(cfg: IclRegressionConfig):
+    """Supervised training of one transformer on fresh prompts of ``cfg.task``."""
+    return make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
+                           make_sequence_loss(cfg.task, cfg.model, cfg.train.batch_size))
+
+
+def checkpoint_metadata(cfg: IclRegressionConfig) -> dict:
+    """What a checkpoint must match to load into this preset's model."""
+    return {"preset": "icl-regression", "model": dataclasses.asdict(cfg.model), "d": cfg.task.d,
+            "n_context": cfg.task.n_context, "n_runs": cfg.n_seeds}
+
+
 def transformer_predictions(trainer, params, xs, ys, token_format: str) -> np.ndarray:
     """``(seeds, B, n)`` predictions of every trained transformer (one jitted, seed-vmapped call)."""
     run = jax.jit(jax.vmap(lambda p: predict_with_sequence_model(trainer.model(p), xs, ys, token_format)))
@@ -98,8 +110,9 @@ def summarize_errors(errors: dict, d: int) -> dict:
     for name, err in errors.items():
         err = np.asarray(err)
         if err.ndim == 2:  # seeds × positions
+            k_ge_d = ci_summary(err[:, d:].mean(axis=1), clip=(0.0, np.inf))
             out[name] = {"curve": err.mean(0).round(5).tolist(), "curve_low": err.min(0).round(5).tolist(),
-                         "curve_high": err.max(0).round(5).tolist(), "k_ge_d": ci_summary(err[:, d:].mean(axis=1))}
+                         "curve_high": err.max(0).round(5).tolist(), "k_ge_d": k_ge_d}
         else:
             out[name] = {"curve": err.round(5).tolist(), "k_ge_d": {"mean": round(float(err[d:].mean()), 6)}}
     return out
@@ -111,14 +124,12 @@ def run_icl_regression(cfg: IclRegressionConfig, writer, on_chunk=None, on_phase
     started = time.perf_counter()
     cfg.validate()
     k_train, k_eta, k_eval, k_probe = jax.random.split(jax.random.key(cfg.seed), 4)
-    trainer = make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
-                              make_sequence_loss(cfg.task, cfg.model, cfg.train.batch_size))
+    trainer = make_trainer(cfg)
     params, metrics, timings = train_runs(trainer, jax.random.split(k_train, cfg.n_seeds), None, cfg.n_chunks,
                                           on_chunk)
     if on_phase:
         on_phase("evaluating")
-    save_params(writer, params, {"preset": "icl-regression", "model": dataclasses.asdict(cfg.model),
-                                 "d": cfg.task.d, "n_context": cfg.task.n_context, "n_seeds": cfg.n_seeds})
+    save_params(writer, params, checkpoint_metadata(cfg))
     eta = best_gd_step_size(k_eta, cfg.task)
     variants = {"in_distribution": cfg.task, **{n: OOD_VARIANTS[n](cfg.task) for n in cfg.ood_variants}}
     eval_keys = jax.random.split(k_eval, len(variants))

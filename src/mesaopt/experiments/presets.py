@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mesaopt.experiments.icl_diversity import IclDiversityConfig, run_icl_diversity
+from mesaopt.experiments.icl_diversity import IclDiversityConfig, full_study_config, run_icl_diversity
 from mesaopt.experiments.icl_gd import IclGdConfig, run_icl_gd
 from mesaopt.experiments.icl_regression import IclRegressionConfig, run_icl_regression
 from mesaopt.experiments.maze_misgen import MazeMisgenConfig
@@ -49,6 +49,12 @@ PRESETS = {
         name="icl-diversity",
         summary="task diversity M vs memorizing (dMMSE) or learning in context (ridge); reports the threshold M*",
         config=IclDiversityConfig(),
+        run=run_icl_diversity,
+    ),
+    "icl-diversity-full": Preset(
+        name="icl-diversity-full",
+        summary="the full task-diversity threshold study (d = 8, 4 layers x 64, M = 2..2^15): hours on a CPU",
+        config=full_study_config(),
         run=run_icl_diversity,
     ),
 }
