@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h
 
 D, N_CONTEXT, BATCH = 5, 14, 64
-D_MODEL, N_LAYERS, N_HEADS, D_MLP = 64, 3, 4, 256
+D_MODEL, N_LAYERS, N_HEADS, D_MLP = 64, 3, 4, 128  # the icl-regression preset's model
 LR, WARMUP, TOTAL_STEPS, GRAD_CLIP = 1e-3, 200, 8000, 1.0
 N_EXAMPLES = N_CONTEXT + 1
 N_TOKENS = 2 * N_EXAMPLES
@@ -79,15 +79,12 @@ def setup_mesaopt(steps: int):
     import equinox as eqx
     import jax
 
-    from mesaopt.experiments.icl_models import make_sequence_loss
-    from mesaopt.experiments.icl_regression import IclRegressionConfig
+    from mesaopt.experiments.icl_regression import IclRegressionConfig, make_trainer
     from mesaopt.optimizers.chunks import make_chunk_runner
-    from mesaopt.optimizers.supervised import make_supervised
 
     cfg = IclRegressionConfig()
     check_mesaopt_defaults(cfg)
-    trainer = make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
-                              make_sequence_loss(cfg.task, cfg.model, cfg.train.batch_size))
+    trainer = make_trainer(cfg)  # exactly what `mesaopt run icl-regression` trains (2 micro-batches of 32)
     model = cfg.model.build(cfg.task, jax.random.key(0))
     if model.blocks[0].mlp.W_in.shape[1] != D_MLP or model.n_ctx != N_TOKENS:
         raise ValueError("GPT2Regressor's d_mlp or context length changed; update bench_transformer.py")

@@ -81,3 +81,25 @@ def test_schedule_warms_up_then_decays():
 def test_bad_settings_raise_one_line(field, value):
     with pytest.raises(MesaoptError, match=field.split("_")[0]):
         SupervisedConfig(**{field: value}).validate()
+
+
+def test_microbatches_average_the_half_batch_gradients():
+    cfg = SupervisedConfig(learning_rate=1e-2, steps=10, batch_size=64, microbatches=2, warmup_steps=0,
+                           cosine_decay=False, grad_clip=0.0)
+    assert cfg.microbatch_size == 32
+
+    def loss(model, key, step, run_params):
+        p = sample_prompts(key, TASK, cfg.microbatch_size)
+        return jnp.mean((lsa_predict_queries(model, p.xs, p.ys) - p.ys[:, -1]) ** 2)
+
+    trainer = make_supervised(cfg, lambda k: LinearSelfAttention(TASK.d, key=k, init_scale=0.3), loss)
+    state = trainer.init(jax.random.key(4))
+    value, grads = trainer._loss_and_grads(state, None)
+    batch_key = jax.random.fold_in(state.data_key, state.step)
+    halves = [jax.value_and_grad(lambda p, i=i: loss(trainer.model(p), jax.random.fold_in(batch_key, i), 0, None))(
+        state.params) for i in range(2)]
+    np.testing.assert_allclose(float(value), (float(halves[0][0]) + float(halves[1][0])) / 2, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(grads.W_KQ), (np.asarray(halves[0][1].W_KQ) + np.asarray(halves[1][1].W_KQ)) / 2,
+                               rtol=1e-4, atol=1e-7)
+    with pytest.raises(MesaoptError, match="divisible"):
+        SupervisedConfig(batch_size=64, microbatches=3).validate()

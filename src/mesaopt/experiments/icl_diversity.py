@@ -88,7 +88,7 @@ def full_study_config() -> IclDiversityConfig:
 def make_trainer(cfg: IclDiversityConfig):
     """Supervised training of one transformer on prompts from a run's pool (``run_params = (pool, M)``)."""
     return make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
-                           make_sequence_loss(cfg.task, cfg.model, cfg.train.batch_size))
+                           make_sequence_loss(cfg.task, cfg.model, cfg.train.microbatch_size))
 
 
 def checkpoint_metadata(cfg: IclDiversityConfig) -> dict:

@@ -78,7 +78,7 @@ def make_trainer(cfg: IclGdConfig):
     task = cfg.task
 
     def loss_fn(model, key, step, _run_params):
-        p = sample_prompts(key, task, cfg.train.batch_size)
+        p = sample_prompts(key, task, cfg.train.microbatch_size)
         return query_loss(model, p.xs, p.ys, task.d)
 
     return make_supervised(cfg.train, lambda k: LinearSelfAttention(task.d, key=k, init_scale=cfg.init_scale),

@@ -14,14 +14,15 @@ EXPLANATION = (
     "predictor for the pretraining pool (it memorizes the M tasks); ridge is the Bayes predictor for the Gaussian "
     "task prior (a general in-context learner). Raventós et al. found that models with few tasks track dMMSE and "
     "fail on new tasks, and models past a threshold M* track ridge on seen and new tasks alike. M* here is where "
-    "Δ(model, ridge) drops below Δ(model, dMMSE) on new tasks (interpolated in log M). Bands: 95 % t-intervals "
-    "over seeds."
+    "Δ(model, ridge) drops below Δ(model, dMMSE) on new tasks (interpolated in log M). Lines are means over "
+    "seeds, bands the range over seeds."
 )
 
 
 def _series(by_m: dict, name: str) -> tuple[list, list, list]:
+    """Mean over seeds and the range over seeds (a t-interval of 2–3 seeds is too wide to draw on a log axis)."""
     stats = by_m[name]
-    return [s["mean"] for s in stats], [s["ci"][0] for s in stats], [s["ci"][1] for s in stats]
+    return [s["mean"] for s in stats], [min(s["per_seed"]) for s in stats], [max(s["per_seed"]) for s in stats]
 
 
 def summary_table(report: dict) -> list[list[str]]:
