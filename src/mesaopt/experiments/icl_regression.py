@@ -42,7 +42,7 @@ class IclRegressionConfig:
     model: TransformerConfig = field(default_factory=lambda: TransformerConfig(d_mlp=128))
     """The transformer (MLP width 2 × d_model: a third less compute than GPT-2's 4 ×, to fit 10 CPU minutes)."""
     train: SupervisedConfig = field(default_factory=lambda: SupervisedConfig(
-        learning_rate=1e-3, steps=8000, batch_size=64, microbatches=2, warmup_steps=200))
+        learning_rate=1e-3, steps=6000, batch_size=64, warmup_steps=200))
     """Supervised training."""
     n_seeds: int = 2
     """Independently trained transformers."""

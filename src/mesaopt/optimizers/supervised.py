@@ -33,8 +33,8 @@ class SupervisedConfig:
     """Prompts per gradient step."""
     microbatches: int = 1
     """Split each step's batch into this many sequential micro-batches whose gradients are averaged: the same
-    step, less memory at once. On a 2-core CPU a batch of 64 transformer prompts runs 1.5x faster as 2 x 32
-    (the activations fit in cache). ``loss_fn`` must draw ``microbatch_size`` examples."""
+    step with less memory at once (for batches that do not fit). ``loss_fn`` must draw ``microbatch_size``
+    examples. On the 2-core CPU it did not speed up the icl-regression step (benchmarks/README.md)."""
     warmup_steps: int = 100
     """Linear warm-up from 0 to the peak step size."""
     cosine_decay: bool = True
