@@ -165,11 +165,11 @@ def list_registries() -> int:
     from mesaopt.detectors import DETECTORS
     from mesaopt.envs import ENVS
     from mesaopt.experiments.presets import PRESETS
-    from mesaopt.models import MODELS
+    from mesaopt.models import MODELS, SEQUENCE_MODELS
     from mesaopt.optimizers import OPTIMIZERS
 
     for title, names in (("presets", {k: v.summary for k, v in PRESETS.items()}), ("envs", ENVS),
-                         ("models", MODELS), ("optimizers", OPTIMIZERS), ("detectors", DETECTORS)):
+                         ("models", {**MODELS, **SEQUENCE_MODELS}), ("optimizers", OPTIMIZERS), ("detectors", DETECTORS)):
         console.print(f"[bold]{title}[/bold]")
         for name, value in names.items():
             console.print(f"  {name}" + (f"  — {value}" if isinstance(value, str) else ""))
