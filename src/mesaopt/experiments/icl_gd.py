@@ -147,12 +147,13 @@ def _write_report(cfg, writer, per_seed, eta, model0, gd_model, metrics, timings
         "n_seeds": cfg.n_seeds,
         "wall_seconds": round(wall, 2),
     }
+    shown = _aligned(model0, balanced(gd_model))  # same scale and sign convention as the constructed layer
     report = {
         "preset": "icl-gd", "headline": headline, "measures": stats,
         "interpolation": {"alpha": per_seed[0]["interpolation_alpha"],
                           "loss": [s["interpolation_loss"] for s in per_seed]},
-        "weights_seed0": {"W_KQ": np.asarray(balanced(model0).W_KQ).round(4).tolist(),
-                          "W_PV": np.asarray(balanced(model0).W_PV).round(4).tolist(),
+        "weights_seed0": {"W_KQ": np.asarray(shown.W_KQ).round(4).tolist(),
+                          "W_PV": np.asarray(shown.W_PV).round(4).tolist(),
                           "gd_W_KQ": np.asarray(balanced(gd_model).W_KQ).round(4).tolist(),
                           "gd_W_PV": np.asarray(balanced(gd_model).W_PV).round(4).tolist()},
         "learning_curves": loss_curves(metrics),

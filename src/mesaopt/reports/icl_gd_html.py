@@ -57,7 +57,7 @@ def _interpolation_png(report: dict) -> bytes:
 def _weights_png(report: dict) -> bytes:
     w = report["weights_seed0"]
     fig = plot_matrices({"trained W_KQ": w["W_KQ"], "GD W_KQ": w["gd_W_KQ"], "trained W_PV": w["W_PV"],
-                         "GD W_PV": w["gd_W_PV"]}, title="Seed 0 vs the constructed layer (balanced scale)")
+                         "GD W_PV": w["gd_W_PV"]}, title="Seed 0 vs the constructed layer (balanced scale, sign aligned)")
     return figure_png_bytes(fig)
 
 
