@@ -54,3 +54,10 @@ def loss_curves(metrics: dict, max_points: int = 200) -> dict:
 def save_params(writer, params, metadata: dict) -> None:
     """The runs' parameters (stacked) as a safetensors checkpoint with a sidecar."""
     save_checkpoint(writer.path("checkpoints/params.safetensors"), params, metadata)
+
+
+def timing_summary(timings: dict, n_runs: int, wall: float) -> dict:
+    """The ``timings`` block of an ICL report: compile, train and wall seconds, steps/s summed over runs."""
+    return {"compile_seconds": round(timings["compile_seconds"], 2),
+            "train_seconds": round(timings["train_seconds"], 2), "wall_seconds": round(wall, 2),
+            "train_steps_per_second": round(n_runs * timings["updates"] / max(timings["train_seconds"], 1e-9))}

@@ -19,9 +19,16 @@ import numpy as np
 
 from mesaopt.detectors.icl import crossing_point
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.icl_common import check_positive, ci_summary, loss_curves, save_params, train_runs
-from mesaopt.experiments.icl_models import TransformerConfig, make_sequence_loss
-from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
+from mesaopt.experiments.icl_common import (
+    check_positive,
+    ci_summary,
+    loss_curves,
+    save_params,
+    timing_summary,
+    train_runs,
+)
+from mesaopt.experiments.icl_models import TransformerConfig, make_sequence_trainer
+from mesaopt.optimizers.supervised import SupervisedConfig
 from mesaopt.tasks.reference_learners import DiscreteMMSE, Ridge, predict_every_position
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
 from mesaopt.tasks.tokens import predict_with_sequence_model
@@ -85,10 +92,8 @@ def full_study_config() -> IclDiversityConfig:
         n_seeds=2, eval_prompts=2048, n_chunks=200)
 
 
-def make_trainer(cfg: IclDiversityConfig):
-    """Supervised training of one transformer on prompts from a run's pool (``run_params = (pool, M)``)."""
-    return make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
-                           make_sequence_loss(cfg.task, cfg.model, cfg.train.microbatch_size))
+make_trainer = make_sequence_trainer
+"""Supervised training of this preset's transformer (see ``icl_models.make_sequence_trainer``)."""
 
 
 def checkpoint_metadata(cfg: IclDiversityConfig) -> dict:
@@ -157,10 +162,7 @@ def run_icl_diversity(cfg: IclDiversityConfig, writer, on_chunk=None, on_phase=N
     report = {
         "preset": "icl-diversity", "headline": _headline(cfg, by_m, wall), "by_pool_size": by_m,
         "learning_curves": loss_curves(metrics),
-        "timings": {"compile_seconds": round(timings["compile_seconds"], 2),
-                    "train_seconds": round(timings["train_seconds"], 2), "wall_seconds": round(wall, 2),
-                    "train_steps_per_second": round(cfg.n_runs * timings["updates"]
-                                                    / max(timings["train_seconds"], 1e-9))},
+        "timings": timing_summary(timings, cfg.n_runs, wall),
         "config": dataclasses.asdict(cfg),
     }
     writer.write_json("report.json", report)

@@ -28,6 +28,7 @@ from mesaopt.experiments.icl_common import (
     ci_summary,
     loss_curves,
     save_params,
+    timing_summary,
     train_runs,
     unstack,
 )
@@ -157,9 +158,7 @@ def _write_report(cfg, writer, per_seed, eta, model0, gd_model, metrics, timings
                           "gd_W_KQ": np.asarray(balanced(gd_model).W_KQ).round(4).tolist(),
                           "gd_W_PV": np.asarray(balanced(gd_model).W_PV).round(4).tolist()},
         "learning_curves": loss_curves(metrics),
-        "timings": {"compile_seconds": round(timings["compile_seconds"], 2),
-                    "train_seconds": round(timings["train_seconds"], 2), "wall_seconds": round(wall, 2),
-                    "train_steps_per_second": round(cfg.n_seeds * timings["updates"] / max(timings["train_seconds"], 1e-9))},
+        "timings": timing_summary(timings, cfg.n_seeds, wall),
         "config": dataclasses.asdict(cfg),
     }
     writer.write_json("report.json", report)

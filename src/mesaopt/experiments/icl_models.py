@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from mesaopt.errors import MesaoptError
 from mesaopt.models.transformer import GPT2Regressor
+from mesaopt.optimizers.supervised import make_supervised
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
 from mesaopt.tasks.tokens import TOKEN_FORMATS, predict_with_sequence_model, sequence_length
 
@@ -75,3 +76,10 @@ def make_sequence_loss(task: RegressionTask, model_cfg: TransformerConfig, batch
 def per_position_error(pred, ys, d: int):
     """``(n,)`` mean squared error / d at each position (= number of in-context examples k)."""
     return jnp.mean((pred - ys) ** 2, axis=0) / d
+
+
+def make_sequence_trainer(cfg):
+    """Supervised training of ``cfg.model`` on ``cfg.task`` prompts with ``cfg.train`` (any ICL config with those
+    three fields); ``run_params`` None = fresh tasks, ``(pool, M)`` = tasks from a run's pool."""
+    return make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
+                           make_sequence_loss(cfg.task, cfg.model, cfg.train.microbatch_size))

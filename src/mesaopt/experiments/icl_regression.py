@@ -15,10 +15,17 @@ import jax
 import numpy as np
 
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.icl_common import check_positive, ci_summary, loss_curves, save_params, train_runs
-from mesaopt.experiments.icl_models import TransformerConfig, make_sequence_loss, per_position_error
+from mesaopt.experiments.icl_common import (
+    check_positive,
+    ci_summary,
+    loss_curves,
+    save_params,
+    timing_summary,
+    train_runs,
+)
+from mesaopt.experiments.icl_models import TransformerConfig, make_sequence_trainer, per_position_error
 from mesaopt.experiments.icl_probe import probe_least_squares_weights
-from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
+from mesaopt.optimizers.supervised import SupervisedConfig
 from mesaopt.tasks.reference_learners import LEARNER_NAMES, best_gd_step_size, make_learner, predict_every_position
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
 from mesaopt.tasks.tokens import predict_with_sequence_model
@@ -74,10 +81,8 @@ class IclRegressionConfig:
                 raise MesaoptError(f"unknown ood variant {name!r}; allowed: {list(OOD_VARIANTS)}")
 
 
-def make_trainer(cfg: IclRegressionConfig):
-    """Supervised training of one transformer on fresh prompts of ``cfg.task``."""
-    return make_supervised(cfg.train, lambda k: cfg.model.build(cfg.task, k),
-                           make_sequence_loss(cfg.task, cfg.model, cfg.train.microbatch_size))
+make_trainer = make_sequence_trainer
+"""Supervised training of this preset's transformer (see ``icl_models.make_sequence_trainer``)."""
 
 
 def checkpoint_metadata(cfg: IclRegressionConfig) -> dict:
@@ -142,10 +147,7 @@ def run_icl_regression(cfg: IclRegressionConfig, writer, on_chunk=None, on_phase
         "headline": _headline(cfg, errors["in_distribution"], wall),
         "errors": errors, "gd_step_size": round(eta, 6), "probe": probe,
         "learning_curves": loss_curves(metrics),
-        "timings": {"compile_seconds": round(timings["compile_seconds"], 2),
-                    "train_seconds": round(timings["train_seconds"], 2), "wall_seconds": round(wall, 2),
-                    "train_steps_per_second": round(cfg.n_seeds * timings["updates"]
-                                                    / max(timings["train_seconds"], 1e-9))},
+        "timings": timing_summary(timings, cfg.n_seeds, wall),
         "config": dataclasses.asdict(cfg),
     }
     writer.write_json("report.json", report)
