@@ -1,8 +1,10 @@
 """Episode outcomes under a task distribution: did the policy reach the goal, the proxy, or neither?
 
 A *policy* is any callable ``obs -> logits`` (a trained actor-critic's logits, or a planner from
-``mesaopt.envs.planners``). Each evaluation episode runs for ``horizon`` steps on one level drawn from
-``params``; after the goal is reached the episode is over and the agent is frozen.
+``mesaopt.envs.planners``) or a recurrent policy (see ``mesaopt.detectors.policies``). Each evaluation episode
+runs for ``horizon`` steps on one level drawn from ``params``; after the goal is reached the episode is over and
+the agent is frozen. A recurrent policy may first get ``thinking_steps`` extra updates of its carry on the first
+observation before it acts (test-time compute).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
+from mesaopt.detectors.policies import as_recurrent
 from mesaopt.envs.bfs import UNREACHABLE, distance_map
 
 OUTCOMES = ("goal", "proxy", "neither")
@@ -37,16 +40,29 @@ class EpisodeOutcomes(eqx.Module):
     walls: Bool[Array, "n h w"]
     """Each episode's layout."""
     goal_pos: Int[Array, "n 2"]
+    """Each episode's goal cell."""
+    actions: Int[Array, "n t"]
+    """The action taken at every step (index t moves ``positions[t]`` to ``positions[t + 1]``)."""
+    acting: Bool[Array, "n t"]
+    """True for steps taken before the goal was reached (later steps are frozen and carry no choice)."""
 
 
-def _run_episode(env, params, policy: Callable, horizon: int, greedy: bool, key):
-    """One episode: positions over time and when goal / proxy were first reached."""
+def _think(policy, carry, obs, thinking_steps: int):
+    """Update the carry ``thinking_steps`` times on the first observation without acting."""
+    if thinking_steps == 0:
+        return carry
+    return jax.lax.fori_loop(0, thinking_steps, lambda _, c: policy.step(c, obs)[0], carry)
+
+
+def _run_episode(env, params, policy, horizon: int, greedy: bool, key, thinking_steps: int = 0):
+    """One episode: positions and actions over time and when goal / proxy were first reached."""
     k_reset, k_act = jax.random.split(key)
     obs, state = env.reset(k_reset, params)
+    policy = as_recurrent(policy)
 
     def step(carry, k):
-        obs, state, goal_t, proxy_t, t = carry
-        logits = policy(obs)
+        obs, state, memory, goal_t, proxy_t, t = carry
+        memory, logits = policy.step(memory, obs)
         action = jnp.argmax(logits) if greedy else jax.random.categorical(k, logits)
         done = goal_t <= t
         obs2, state2, _, _, _, info = env.step(k, state, action, params)
@@ -54,17 +70,22 @@ def _run_episode(env, params, policy: Callable, horizon: int, greedy: bool, key)
         obs = jnp.where(done, obs, obs2)
         goal_t = jnp.where(~done & info["at_goal"], t + 1, goal_t)
         proxy_t = jnp.where(~done & info["in_proxy"] & (proxy_t > horizon), t + 1, proxy_t)
-        return (obs, state, goal_t, proxy_t, t + 1), state.agent_pos
+        return (obs, state, memory, goal_t, proxy_t, t + 1), (state.agent_pos, action, ~done)
 
     never = jnp.asarray(horizon + 1)
-    carry = (obs, state, never, never, jnp.asarray(0))
-    (_, _, goal_t, proxy_t, _), path = jax.lax.scan(step, carry, jax.random.split(k_act, horizon))
+    memory = _think(policy, policy.initial_carry(), obs, thinking_steps)
+    carry = (obs, state, memory, never, never, jnp.asarray(0))
+    (_, _, _, goal_t, proxy_t, _), (path, actions, acting) = jax.lax.scan(
+        step, carry, jax.random.split(k_act, horizon)
+    )
     positions = jnp.concatenate([state.agent_pos[None], path], axis=0)
-    return state, positions, goal_t, proxy_t
+    return state, positions, goal_t, proxy_t, actions, acting
 
 
-def _episode_outcome(env, params, policy, horizon, greedy, key):
-    first_state, positions, goal_t, proxy_t = _run_episode(env, params, policy, horizon, greedy, key)
+def _episode_outcome(env, params, policy, horizon, greedy, key, thinking_steps=0):
+    first_state, positions, goal_t, proxy_t, actions, acting = _run_episode(
+        env, params, policy, horizon, greedy, key, thinking_steps
+    )
     reached_goal = goal_t <= horizon
     proxy_first = (proxy_t <= horizon) & (proxy_t < goal_t)
     outcome = jnp.where(reached_goal, 0, jnp.where(proxy_first, 1, 2))
@@ -75,20 +96,26 @@ def _episode_outcome(env, params, policy, horizon, greedy, key):
     return EpisodeOutcomes(
         reached_goal=reached_goal, reached_proxy_first=proxy_first, outcome=outcome,
         steps_to_target=jnp.minimum(goal_t, proxy_t), shortest_to_target=shortest, positions=positions,
-        walls=first_state.walls, goal_pos=first_state.goal_pos,
+        walls=first_state.walls, goal_pos=first_state.goal_pos, actions=actions, acting=acting,
     )
 
 
 def measure_episode_outcomes(
-    key, env, params, policy: Callable, *, n_episodes: int, horizon: int, greedy: bool = False
+    key, env, params, policy: Callable, *, n_episodes: int, horizon: int, greedy: bool = False,
+    thinking_steps: int = 0,
 ) -> EpisodeOutcomes:
-    """Roll ``policy`` out for ``n_episodes`` fresh levels from ``params``; pure, jittable (static counts)."""
+    """Roll ``policy`` out for ``n_episodes`` fresh levels from ``params``; pure, jittable (static counts).
+
+    The same ``key`` gives the same levels for every policy and every ``thinking_steps`` (paired comparisons).
+    """
     if n_episodes < 1:
         raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if thinking_steps < 0:
+        raise ValueError(f"thinking_steps must be >= 0, got {thinking_steps}")
     keys = jax.random.split(key, n_episodes)
-    return jax.vmap(lambda k: _episode_outcome(env, params, policy, horizon, greedy, k))(keys)
+    return jax.vmap(lambda k: _episode_outcome(env, params, policy, horizon, greedy, k, thinking_steps))(keys)
 
 
 class OutcomeRates(eqx.Module):

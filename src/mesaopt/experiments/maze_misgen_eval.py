@@ -6,6 +6,7 @@ import jax
 import numpy as np
 
 from mesaopt.detectors import OutcomeRates, mean_ci, measure_episode_outcomes, summarize_outcomes
+from mesaopt.detectors.policies import policy_from_model
 from mesaopt.envs.planners import UniformPolicy
 from mesaopt.experiments.maze_misgen import MazeMisgenConfig, Setup
 
@@ -13,8 +14,7 @@ N_EXAMPLES = 3
 
 
 def _policy(setup: Setup, params):
-    model = setup.ppo.model(params)
-    return lambda obs: model(obs)[0]
+    return policy_from_model(setup.ppo.model(params))
 
 
 def make_agent_evaluator(setup: Setup, cfg: MazeMisgenConfig):
