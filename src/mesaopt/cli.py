@@ -11,6 +11,7 @@ from mesaopt.errors import MesaoptError
 USAGE = """mesaopt run PRESET [--force] [--root DIR] [--FIELD VALUE ...]   train and evaluate; prints the run dir last
 mesaopt runs [--root DIR]                                          list stored runs
 mesaopt report RUN [--root DIR]                                    rebuild a run's report.html and summary
+mesaopt inspect RUN [--root DIR] [--FIELD VALUE ...]              add the evidence card (search? what for? aligned?)
 mesaopt list                                                       presets, envs, models, optimizers, detectors
 mesaopt run PRESET --help                                          every config field of a preset"""
 
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report")
     report.add_argument("run")
     report.add_argument("--root", type=Path, default=Path("runs"))
+    inspect = sub.add_parser("inspect", add_help=False)
+    inspect.add_argument("run")
+    inspect.add_argument("--root", type=Path, default=Path("runs"))
     sub.add_parser("list")
     return parser
 
@@ -45,12 +49,14 @@ def _dispatch(argv: list[str]) -> int:
     if args.command is None:
         print(USAGE)
         return 2
-    if args.command != "run" and rest:
+    if args.command not in ("run", "inspect") and rest:
         raise MesaoptError(f"unexpected arguments for '{args.command}': {' '.join(rest)}")
     if args.command == "run":
         return shell.run_preset(args.preset, rest, root=args.root, force=args.force)
     if args.command == "runs":
         return shell.list_stored_runs(args.root)
+    if args.command == "inspect":
+        return shell.inspect_stored_run(args.run, rest, args.root)
     if args.command == "report":
         return shell.rebuild_report(args.run, args.root)
     return shell.list_registries()

@@ -160,6 +160,47 @@ def rebuild_report(run: str, root: Path) -> int:
     return 0
 
 
+def inspect_stored_run(run: str, overrides: list[str], root: Path) -> int:
+    """Add the evidence card to a stored run's report.json and report.html; prints the report path last."""
+    from mesaopt.experiments.checkpoints import atomic_write_json
+    from mesaopt.experiments.evidence_maze import InspectConfig
+    from mesaopt.experiments.inspect import inspect_run
+    from mesaopt.experiments.overrides import apply_overrides
+    from mesaopt.experiments.store import load_run
+    from mesaopt.reports.registry import REPORT_WRITERS
+
+    icfg = apply_overrides(InspectConfig(), overrides)
+    record = load_run(run, root)
+    report, run_dir = record["report"], Path(record["path"])
+    if not report:
+        raise MesaoptError(f"{run_dir} has no complete report.json to add evidence to")
+    enable_compile_cache()
+    started = time.perf_counter()
+    with console.status("inspecting") as status:
+        def on_step(text: str) -> None:
+            console.print(f"[dim]{time.perf_counter() - started:6.1f} s[/dim] {text}")
+            status.update(text)
+
+        updated = inspect_run(run_dir, report, icfg, on_step)
+    atomic_write_json(run_dir / "report.json", updated)
+    path = REPORT_WRITERS[updated["preset"]](run_dir, updated)
+    _print_evidence(updated)
+    print(path)
+    return 0
+
+
+def _print_evidence(report: dict) -> None:
+    from mesaopt.reports.evidence_html import evidence_table
+
+    rows = evidence_table(report)
+    table = Table(title=f"evidence — {report['preset']} ({report['evidence_settings']['seconds']:.0f} s)")
+    for col in rows[0]:
+        table.add_column(col, justify="right")
+    for row in rows[1:]:
+        table.add_row(*row)
+    console.print(table)
+
+
 def list_registries() -> int:
     """Print every registry: presets, envs, models, optimizers, detectors."""
     from mesaopt.detectors import DETECTORS

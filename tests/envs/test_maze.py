@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from mesaopt.envs import ENVS, INFO_KEYS, Level, Maze, corner_region, make_params, misgeneralization_params
+from mesaopt.envs import ENVS, INFO_KEYS, MAZE_ENVS, Level, Maze, corner_region, make_params, misgeneralization_params
 from mesaopt.envs.ascii import level_from_ascii
 from mesaopt.envs.maze import OBS_FORMATS
 from mesaopt.envs.maze_generation import (
@@ -21,7 +21,7 @@ from mesaopt.envs.maze_generation import (
 from mesaopt.envs.planners import bfs_distance_reference
 
 SIZE = 5  # small grid for the contract tests: shapes are static, the contract does not depend on size
-ENV_CASES = [(name, fmt) for name in ENVS for fmt in OBS_FORMATS]
+ENV_CASES = [(name, fmt) for name in MAZE_ENVS for fmt in OBS_FORMATS]
 INFO_SHAPES = {"agent_pos": (2,), "goal_pos": (2,), "proxy_pos": (2,), "at_goal": (), "in_proxy": ()}
 
 
@@ -130,7 +130,7 @@ def test_step_is_deterministic_and_ignores_its_key(compiled, name, fmt):
     assert_trees_equal(first, c.step(jax.random.key(99), state, jnp.int32(2), c.params))  # documented: key unused
 
 
-@pytest.mark.parametrize("name", list(ENVS))
+@pytest.mark.parametrize("name", list(MAZE_ENVS))
 def test_grid_and_flat_obs_show_walls_agent_goal(compiled, name):
     grid, flat = compiled(name, "grid"), compiled(name, "flat")
     key = jax.random.key(5)

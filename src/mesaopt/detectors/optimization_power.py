@@ -186,3 +186,22 @@ def optimization_power_sampled(
     bits, self_bits = _sampled_bits(agent_hits, default_hits, horizon)
     default_success = np.asarray(default_hits <= horizon).mean(axis=(0, 1))
     return _report(objectives, default_name, bits, self_bits, agent_hits <= horizon, default_success)
+
+
+def optimization_power_from_returns(agent_returns, default_returns, *, objectives, default_name: str):
+    """Monte Carlo OP when outcomes are episode returns on one fixed level (higher is better).
+
+    ``agent_returns`` [n_eps, n_obj] and ``default_returns`` [N, n_obj] (episodes of the default policy on the
+    same level distribution). Bits per agent episode: −log2((#{default ≥ achieved} + ½) / (N + 1))."""
+    agent, default = np.asarray(agent_returns, np.float64), np.asarray(default_returns, np.float64)
+    if agent.ndim != 2 or default.ndim != 2 or agent.shape[1] != default.shape[1] != len(objectives):
+        raise ValueError(f"returns must be [episodes, {len(objectives)}] arrays, got {agent.shape}, {default.shape}")
+    n = default.shape[0]
+    if n < 2:
+        raise ValueError(f"a sampled default needs at least 2 episodes, got {n}")
+    at_least = (default[None, :, :] >= agent[:, None, :]).sum(axis=1)
+    bits = -np.log2((at_least + 0.5) / (n + 1))
+    others = (default[None, :, :] >= default[:, None, :]).sum(axis=1) - 1
+    self_bits = -np.log2((others + 0.5) / n)
+    no_target = np.full(agent.shape, np.nan)  # returns have no target to reach: success rates are undefined
+    return _report(tuple(objectives), default_name, bits, self_bits, no_target, np.full(len(objectives), np.nan))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 
-from mesaopt.envs import ENVS, misgeneralization_params
+from mesaopt.envs import MAZE_ENVS, misgeneralization_params
 from mesaopt.errors import MesaoptError
 from mesaopt.models import MODELS
 from mesaopt.optimizers import PPOConfig, make_ppo
@@ -51,8 +51,8 @@ class MazeMisgenConfig:
 
     def validate(self) -> None:
         """Raise ``MesaoptError`` naming the first impossible setting."""
-        if self.env not in ENVS:
-            raise MesaoptError(f"unknown env {self.env!r}; allowed: {sorted(ENVS)}")
+        if self.env not in MAZE_ENVS:
+            raise MesaoptError(f"unknown maze env {self.env!r}; allowed: {sorted(MAZE_ENVS)}")
         if self.model not in MODELS:
             raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)}")
         if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
@@ -97,7 +97,7 @@ def _stack(trees):
 def build_setup(cfg: MazeMisgenConfig) -> Setup:
     """Environment, PPO and the per-agent params (region r_i repeated for each seed)."""
     cfg.validate()
-    env = ENVS[cfg.env](size=cfg.size, obs_format=cfg.obs_format)
+    env = MAZE_ENVS[cfg.env](size=cfg.size, obs_format=cfg.obs_format)
     try:
         model_cls = MODELS[cfg.model]
         ppo = make_ppo(cfg.ppo, env, lambda k: model_cls(env.obs_shape, env.num_actions, key=k), cfg.total_steps)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mesaopt.experiments.absent_supervisor import AbsentSupervisorConfig
+from mesaopt.experiments.absent_supervisor_run import run_absent_supervisor
 from mesaopt.experiments.icl_diversity import IclDiversityConfig, full_study_config, run_icl_diversity
 from mesaopt.experiments.icl_gd import IclGdConfig, run_icl_gd
 from mesaopt.experiments.icl_regression import IclRegressionConfig, run_icl_regression
@@ -56,6 +58,12 @@ PRESETS = {
         summary="the full task-diversity threshold study (d = 8, 4 layers x 64, M = 2..2^15): hours on a CPU",
         config=full_study_config(),
         run=run_icl_diversity,
+    ),
+    "absent-supervisor": Preset(
+        name="absent-supervisor",
+        summary="deception signal: PPO agents' reward and true performance with the supervisor present vs absent",
+        config=AbsentSupervisorConfig(),
+        run=run_absent_supervisor,
     ),
 }
 """Presets by name."""

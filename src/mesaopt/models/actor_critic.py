@@ -1,8 +1,10 @@
 """Actor-critic networks for discrete-action grid environments (equinox).
 
-Contract: ``model(obs, *, capture=False)`` on ONE observation returns ``(logits, value)``, or
+Contract: ``model(obs, *, capture=False, steer=None)`` on ONE observation returns ``(logits, value)``, or
 ``((logits, value), activations)`` with stable TransformerLens-style names when ``capture=True``.
-Batch with ``jax.vmap``. Constructors take ``(obs_shape, n_actions, ..., *, key)``.
+``steer={name: delta}`` adds ``delta`` to the activation ``name`` (one of ``model.activation_names()``) before it
+flows on; captured activations are then the steered ones. Batch with ``jax.vmap``. Constructors take
+``(obs_shape, n_actions, ..., *, key)``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
+
+Steer = dict[str, Array] | None
+
+
+def check_steer(steer: Steer, allowed: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` if ``steer`` names an activation the model does not have (static: keys only)."""
+    unknown = sorted(set(steer or {}) - set(allowed))
+    if unknown:
+        raise ValueError(f"cannot steer unknown activation(s) {unknown}; allowed: {list(allowed)}")
+
+
+def hook(acts: dict[str, Array], name: str, x: Array, steer: Steer) -> Array:
+    """Record activation ``name`` after adding ``steer[name]`` if given; returns what flows on."""
+    if steer is not None and name in steer:
+        x = x + steer[name]
+    acts[name] = x
+    return x
 
 
 def orthogonal_linear(in_size: int, out_size: int, scale: float, *, key: PRNGKeyArray) -> eqx.nn.Linear:
@@ -32,10 +51,9 @@ class MLPTrunk(eqx.Module):
         sizes = [in_size] + [width] * depth
         self.layers = [orthogonal_linear(a, b, float(np.sqrt(2)), key=k) for a, b, k in zip(sizes, sizes[1:], keys)]
 
-    def __call__(self, x: Array, prefix: str, acts: dict[str, Array]) -> Array:
+    def __call__(self, x: Array, prefix: str, acts: dict[str, Array], steer: Steer = None) -> Array:
         for i, layer in enumerate(self.layers):
-            x = jnp.tanh(layer(x))
-            acts[f"{prefix}.{i}.hook_post"] = x
+            x = hook(acts, f"{prefix}.{i}.hook_post", jnp.tanh(layer(x)), steer)
         return x
 
 
@@ -55,12 +73,17 @@ class MLPActorCritic(eqx.Module):
         self.policy_head = orthogonal_linear(width, n_actions, 0.01, key=k_pi)
         self.value_head = orthogonal_linear(width, 1, 1.0, key=k_v)
 
-    def __call__(self, obs: Float[Array, ...], *, capture: bool = False):
+    def activation_names(self) -> tuple[str, ...]:
+        """Names of the activations ``capture=True`` returns and ``steer`` accepts."""
+        trunks = [f"{p}.{i}.hook_post" for p in ("actor", "critic") for i in range(len(self.actor.layers))]
+        return (*trunks, "hook_logits", "hook_value")
+
+    def __call__(self, obs: Float[Array, ...], *, capture: bool = False, steer: Steer = None):
+        check_steer(steer, self.activation_names())
         acts: dict[str, Array] = {}
         x = obs.reshape(-1)
-        logits = self.policy_head(self.actor(x, "actor", acts))
-        value = self.value_head(self.critic(x, "critic", acts))[0]
-        acts["hook_logits"], acts["hook_value"] = logits, value
+        logits = hook(acts, "hook_logits", self.policy_head(self.actor(x, "actor", acts, steer)), steer)
+        value = hook(acts, "hook_value", self.value_head(self.critic(x, "critic", acts, steer))[0], steer)
         return ((logits, value), acts) if capture else (logits, value)
 
 
@@ -85,14 +108,18 @@ class CNNActorCritic(eqx.Module):
         self.policy_head = orthogonal_linear(width, n_actions, 0.01, key=k_pi)
         self.value_head = orthogonal_linear(width, 1, 1.0, key=k_v)
 
-    def __call__(self, obs: Float[Array, "c h w"], *, capture: bool = False):
+    def activation_names(self) -> tuple[str, ...]:
+        """Names of the activations ``capture=True`` returns and ``steer`` accepts."""
+        return (*[f"convs.{i}.hook_post" for i in range(len(self.convs))], "dense.hook_post", "hook_logits",
+                "hook_value")
+
+    def __call__(self, obs: Float[Array, "c h w"], *, capture: bool = False, steer: Steer = None):
+        check_steer(steer, self.activation_names())
         acts: dict[str, Array] = {}
         x = obs
         for i, conv in enumerate(self.convs):
-            x = jax.nn.relu(conv(x))
-            acts[f"convs.{i}.hook_post"] = x
-        x = jax.nn.relu(self.dense(x.reshape(-1)))
-        acts["dense.hook_post"] = x
-        logits, value = self.policy_head(x), self.value_head(x)[0]
-        acts["hook_logits"], acts["hook_value"] = logits, value
+            x = hook(acts, f"convs.{i}.hook_post", jax.nn.relu(conv(x)), steer)
+        x = hook(acts, "dense.hook_post", jax.nn.relu(self.dense(x.reshape(-1))), steer)
+        logits = hook(acts, "hook_logits", self.policy_head(x), steer)
+        value = hook(acts, "hook_value", self.value_head(x)[0], steer)
         return ((logits, value), acts) if capture else (logits, value)

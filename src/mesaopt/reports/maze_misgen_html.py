@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesaopt.reports.evidence_html import evidence_sections
 from mesaopt.reports.html import Section, write_html_report
 from mesaopt.reports.plots import figure_png_bytes, plot_dose_response, plot_learning_curves
 from mesaopt.reports.render import save_episode_gif, trajectory_png_bytes
@@ -84,6 +85,7 @@ def write_maze_misgen_html(run_dir: Path, report: dict) -> Path:
                 images=[("training success", _learning_curve_png(report))]),
         Section("Example trajectories", "Seed 0 of the smallest and largest region; orange = proxy corner, "
                 "star = goal, path coloured from start (cyan) to end (magenta).", images=_example_images(report)),
+        *evidence_sections(report),
     ]
     first = next(iter(report["examples"].values()))[0]
     save_episode_gif(Path(run_dir) / "example.gif", np.asarray(first["walls"], bool), np.asarray(first["positions"]),
