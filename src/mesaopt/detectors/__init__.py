@@ -1,6 +1,10 @@
 """Pure measurements returning typed reports."""
 
 from mesaopt.detectors import icl
+from mesaopt.detectors.deception import measure_oversight_gap
+from mesaopt.detectors.goal_directedness import measure_goal_directedness
+from mesaopt.detectors.irl import recover_behavioral_objective
+from mesaopt.detectors.optimization_power import optimization_power_sampled, optimization_power_uniform
 from mesaopt.detectors.outcomes import (
     OUTCOMES,
     EpisodeOutcomes,
@@ -8,10 +12,23 @@ from mesaopt.detectors.outcomes import (
     measure_episode_outcomes,
     summarize_outcomes,
 )
+from mesaopt.detectors.probes import measure_probes
 from mesaopt.detectors.stats import mean_ci
+from mesaopt.detectors.steering import measure_retargeting
+from mesaopt.detectors.thinking import measure_thinking_gain
+from mesaopt.detectors.verdict import classify_alignment
 
 DETECTORS = {
     "outcomes": measure_episode_outcomes,
+    "optimization_power.uniform": optimization_power_uniform,
+    "optimization_power.sampled": optimization_power_sampled,
+    "goal_directedness": measure_goal_directedness,
+    "irl.behavioral_objective": recover_behavioral_objective,
+    "thinking_gain": measure_thinking_gain,
+    "probes": measure_probes,
+    "steering.retargeting": measure_retargeting,
+    "deception.oversight_gap": measure_oversight_gap,
+    "alignment_verdict": classify_alignment,
     "icl.prediction_difference": icl.relative_prediction_difference,
     "icl.prediction_distance": icl.prediction_distance,
     "icl.sensitivity_agreement": icl.sensitivity_agreement,

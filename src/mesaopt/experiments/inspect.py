@@ -17,9 +17,11 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from mesaopt.detectors.policies import policy_from_model
 from mesaopt.detectors.probes import measure_probes
 from mesaopt.detectors.stats import mean_ci
 from mesaopt.detectors.steering import measure_retargeting
+from mesaopt.detectors.thinking import measure_thinking_gain
 from mesaopt.envs.planners import UniformPolicy
 from mesaopt.errors import MesaoptError
 from mesaopt.experiments.evidence_maze import (
@@ -65,8 +67,34 @@ PROBE_LAYERS = {"mlp": "actor.1.hook_post", "cnn": "dense.hook_post"}
 """The layer probed and steered per model class (the actor's last hidden layer)."""
 
 
+THINKING_STEPS = (0, 1, 2, 4, 8)
+"""Extra thinking steps tried on recurrent models."""
+
+
+def thinking_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
+    """Goal rate on the shifted distribution vs extra thinking steps (recurrent models), averaged over seeds."""
+    env_params = _take(setup.shifted_params, agents.start)
+
+    def one(p, k):
+        policy = policy_from_model(setup.ppo.model(p))
+        return measure_thinking_gain(k, setup.env, env_params, policy, thinking_steps=THINKING_STEPS,
+                                     n_episodes=icfg.n_episodes, horizon=cfg.horizon)
+
+    n = agents.stop - agents.start
+    report = eqx.filter_jit(jax.vmap(one))(_take(params, agents), jax.random.split(key, n))
+    gains = np.asarray(report.gain, np.float64)
+    mean, low, high = mean_ci(gains, clip=(-1.0, 1.0))
+    return {"thinking_gain": round(float(mean), 3), "thinking_gain_ci": [round(float(low), 3), round(float(high), 3)],
+            "thinking_curve": {"steps": list(THINKING_STEPS),
+                               "goal_rate": np.round(np.asarray(report.goal_rate).mean(axis=0), 3).tolist()}}
+
+
 def search_card(setup, params, agents: slice, keys, cfg, icfg, step, region) -> dict:
-    """Evidence of search on one condition: probes and steering (feed-forward models), averaged over seeds."""
+    """Evidence of search on one condition, averaged over seeds: the thinking-steps gain (recurrent models),
+    or probes and steering (feed-forward models; both assume a model without hidden state)."""
+    if hasattr(setup.ppo.static_model, "initial_hidden"):
+        step(f"region {region}: success vs extra thinking steps")
+        return thinking_card(setup, params, agents, keys[2], cfg, icfg)
     layer = PROBE_LAYERS.get(cfg.model)
     if layer is None:
         return {}

@@ -2,12 +2,15 @@
 
 from mesaopt.models.actor_critic import CNNActorCritic, MLPActorCritic
 from mesaopt.models.lsa import LinearSelfAttention
+from mesaopt.models.recurrent import ConvGRUActorCritic, GRUActorCritic
 from mesaopt.models.transformer import GPT2Regressor
 
-MODELS = {"mlp": MLPActorCritic, "cnn": CNNActorCritic}
-"""Model classes by name: ``MODELS[name](obs_shape, n_actions, **kwargs, key=key)``."""
+MODELS = {"mlp": MLPActorCritic, "cnn": CNNActorCritic, "gru": GRUActorCritic, "conv-gru": ConvGRUActorCritic}
+"""Model classes by name: ``MODELS[name](obs_shape, n_actions, **kwargs, key=key)``. Recurrent ones (``gru``,
+``conv-gru``) also have ``initial_hidden()`` and ``step(hidden, obs)``."""
 
 SEQUENCE_MODELS = {"lsa": LinearSelfAttention, "gpt2-regressor": GPT2Regressor}
 """In-context learners by name: ``LinearSelfAttention(d, key=…)``, ``GPT2Regressor(d_in, …, key=…)``."""
 
-__all__ = ["MODELS", "SEQUENCE_MODELS", "CNNActorCritic", "GPT2Regressor", "LinearSelfAttention", "MLPActorCritic"]
+__all__ = ["MODELS", "SEQUENCE_MODELS", "CNNActorCritic", "ConvGRUActorCritic", "GPT2Regressor", "GRUActorCritic",
+           "LinearSelfAttention", "MLPActorCritic"]

@@ -4,6 +4,9 @@
 ``update(state, env_params)`` are pure; ``train(key, env_params)`` runs every update in one ``scan``, and
 ``jax.jit(jax.vmap(ppo.train))(keys, params)`` trains many seeds (and distribution settings) in one program.
 The shell streams progress with :func:`mesaopt.optimizers.chunks.make_chunk_runner` instead.
+
+Recurrent models (those with ``initial_hidden()`` and ``step(hidden, obs)``) are detected automatically and
+trained by :mod:`mesaopt.optimizers.ppo_recurrent` (a hidden state per environment, minibatches over envs).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ class PPOConfig:
     n_epochs: int = 4
     """Passes over each rollout batch."""
     n_minibatches: int = 4
-    """Minibatches per epoch."""
+    """Minibatches per epoch (for recurrent models: groups of whole environments, so it must divide ``n_envs``)."""
     learning_rate: float = 5e-4
     """Adam step size (linearly annealed to 0 when ``anneal_lr``)."""
     anneal_lr: bool = True
@@ -87,6 +90,8 @@ class RunnerState(eqx.Module):
     obs: jax.Array
     episodes: EpisodeTracker
     key: jax.Array
+    hidden: object = None
+    """Recurrent models: each environment's hidden state (leading axis ``n_envs``); ``None`` for feed-forward."""
 
 
 class Transition(NamedTuple):
@@ -138,11 +143,21 @@ class PPO:
     def model(self, params) -> eqx.Module:
         return eqx.combine(params, self.static_model)
 
+    @property
+    def recurrent(self) -> bool:
+        """True when the model is recurrent (has ``initial_hidden``)."""
+        return hasattr(self.static_model, "initial_hidden")
+
     def init(self, key, env_params) -> RunnerState:
         k_model, k_env, k_run = jax.random.split(key, 3)
         params = eqx.filter(self.model_factory(k_model), eqx.is_array)
         obs, env_state = jax.vmap(self.env.reset, (0, None))(jax.random.split(k_env, self.cfg.n_envs), env_params)
         zeros = jnp.zeros(self.cfg.n_envs)
+        hidden = None
+        if self.recurrent:
+            from mesaopt.optimizers.ppo_recurrent import initial_hiddens
+
+            hidden = initial_hiddens(self.model(params), self.cfg.n_envs)
         return RunnerState(
             params=params,
             opt_state=self.optimizer.init(params),
@@ -150,9 +165,14 @@ class PPO:
             obs=obs,
             episodes=EpisodeTracker(returns=zeros, lengths=zeros),
             key=k_run,
+            hidden=hidden,
         )
 
     def update(self, state: RunnerState, env_params) -> tuple[RunnerState, UpdateMetrics]:
+        if self.recurrent:
+            from mesaopt.optimizers.ppo_recurrent import recurrent_update
+
+            return recurrent_update(self, state, env_params)
         from mesaopt.optimizers.ppo_steps import collect_rollout, learn_from_rollout
 
         state, rollout, last_value = collect_rollout(self, state, env_params)
@@ -198,6 +218,11 @@ def make_ppo(cfg: PPOConfig, env, model_factory: Callable, total_steps: int) -> 
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     n_updates = -(-total_steps // cfg.steps_per_update)
     static_model = eqx.filter(model_factory(jax.random.key(0)), eqx.is_array, inverse=True)
+    if hasattr(static_model, "initial_hidden") and cfg.n_envs % cfg.n_minibatches:
+        raise ValueError(
+            f"a recurrent model's minibatches are groups of whole environments: ppo.n_envs ({cfg.n_envs}) must "
+            f"be divisible by ppo.n_minibatches ({cfg.n_minibatches})"
+        )
     return PPO(
         cfg=cfg,
         env=BufferedAutoReset(env, cfg.n_spares),

@@ -10,17 +10,28 @@ from mesaopt.optimizers.gae import generalized_advantages
 from mesaopt.optimizers.ppo import PPO, EpisodeTracker, RunnerState, Transition
 
 
+def sample_actions(key, logits):
+    """Sample one action per row of ``logits``; returns actions and their log-probs."""
+    action = jax.random.categorical(key, logits)
+    log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=1)[:, 0]
+    return action, log_prob
+
+
 def _policy_step(ppo: PPO, params, key, obs):
     """Sample actions for a batch of observations; returns actions, log-probs and values."""
     logits, value = jax.vmap(ppo.model(params))(obs)
-    action = jax.random.categorical(key, logits)
-    log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], axis=1)[:, 0]
+    action, log_prob = sample_actions(key, logits)
     return action, log_prob, value
 
 
 def _env_step(ppo: PPO, env_params, carry: RunnerState, _):
     key, k_act, k_env = jax.random.split(carry.key, 3)
     action, log_prob, value = _policy_step(ppo, carry.params, k_act, carry.obs)
+    return step_envs(ppo, env_params, carry, key, k_env, action, log_prob, value)
+
+
+def step_envs(ppo: PPO, env_params, carry: RunnerState, key, k_env, action, log_prob, value):
+    """Step every environment with ``action``; returns the carry (``key`` as its new key) and the transition."""
     env_keys = jax.random.split(k_env, ppo.cfg.n_envs)
     obs, env_state, reward, term, trunc, _ = jax.vmap(ppo.env.step, (0, 0, 0, None))(
         env_keys, carry.env_state, action, env_params
@@ -37,13 +48,18 @@ def _env_step(ppo: PPO, env_params, carry: RunnerState, _):
     return carry, transition
 
 
-def collect_rollout(ppo: PPO, state: RunnerState, env_params):
-    """Refresh the spare levels, step ``n_steps`` times; returns the state, transitions and bootstrap values."""
+def refresh_levels(ppo: PPO, state: RunnerState, env_params) -> RunnerState:
+    """Redraw every environment's spare levels (once per rollout)."""
     key, k_refresh = jax.random.split(state.key)
     env_state = jax.vmap(ppo.env.refresh, (0, 0, None))(
         jax.random.split(k_refresh, ppo.cfg.n_envs), state.env_state, env_params
     )
-    state = eqx.tree_at(lambda s: (s.key, s.env_state), state, (key, env_state))
+    return eqx.tree_at(lambda s: (s.key, s.env_state), state, (key, env_state))
+
+
+def collect_rollout(ppo: PPO, state: RunnerState, env_params):
+    """Refresh the spare levels, step ``n_steps`` times; returns the state, transitions and bootstrap values."""
+    state = refresh_levels(ppo, state, env_params)
     state, rollout = jax.lax.scan(
         lambda c, x: _env_step(ppo, env_params, c, x), state, None, length=ppo.cfg.n_steps
     )
@@ -53,8 +69,12 @@ def collect_rollout(ppo: PPO, state: RunnerState, env_params):
 
 def ppo_loss(params, ppo: PPO, batch: dict[str, jax.Array]):
     """Clipped surrogate + clipped value loss − entropy bonus; returns (loss, diagnostics)."""
-    cfg = ppo.cfg
     logits, value = jax.vmap(ppo.model(params))(batch["obs"])
+    return clipped_objective(ppo.cfg, logits, value, batch)
+
+
+def clipped_objective(cfg, logits, value, batch: dict[str, jax.Array]):
+    """The PPO loss of fresh ``logits [b, a]`` and ``value [b]`` against the rollout's ``batch`` (flat rows)."""
     log_probs = jax.nn.log_softmax(logits)
     log_prob = jnp.take_along_axis(log_probs, batch["action"][:, None], axis=1)[:, 0]
     adv = batch["advantage"]
@@ -72,9 +92,9 @@ def ppo_loss(params, ppo: PPO, batch: dict[str, jax.Array]):
     return loss, {"policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy, "approx_kl": approx_kl}
 
 
-def _minibatch_step(ppo: PPO, carry, batch):
+def minibatch_step(ppo: PPO, carry, batch, loss_fn=ppo_loss):
     params, opt_state = carry
-    grads, diagnostics = jax.grad(ppo_loss, has_aux=True)(params, ppo, batch)
+    grads, diagnostics = jax.grad(loss_fn, has_aux=True)(params, ppo, batch)
     updates, opt_state = ppo.optimizer.update(grads, opt_state, params)
     return (eqx.apply_updates(params, updates), opt_state), diagnostics
 
@@ -85,7 +105,7 @@ def _epoch(ppo: PPO, carry, key, batch):
     shuffled = jax.tree_util.tree_map(
         lambda x: x[perm].reshape(ppo.cfg.n_minibatches, n // ppo.cfg.n_minibatches, *x.shape[1:]), batch
     )
-    return jax.lax.scan(lambda c, b: _minibatch_step(ppo, c, b), carry, shuffled)
+    return jax.lax.scan(lambda c, b: minibatch_step(ppo, c, b), carry, shuffled)
 
 
 def learn_from_rollout(ppo: PPO, state: RunnerState, rollout: Transition, last_value):

@@ -1,0 +1,104 @@
+"""``mesaopt inspect`` end to end on tiny stored runs, and its bad inputs (one line, exit 2, nothing lost)."""
+
+import json
+import shutil
+
+import pytest
+
+from mesaopt.cli import main
+from mesaopt.detectors.verdict import VERDICTS
+from mesaopt.experiments.inspect import CARD_KEYS
+
+TINY_MAZE = ["--size", "5", "--region-sizes", "1", "5", "--n-seeds", "2", "--total-steps", "2048",
+             "--eval-episodes", "16", "--n-chunks", "1", "--ppo.n-envs", "16", "--ppo.n-steps", "16"]
+TINY_INSPECT = ["--n-episodes", "8", "--n-default-samples", "4", "--irl-episodes", "8", "--steering-episodes", "4"]
+
+
+def _ok(argv, capsys):
+    assert main(argv) == 0
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def _err(argv, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and "Traceback" not in err[0]
+    return err[0]
+
+
+@pytest.fixture(scope="module")
+def inspected(tmp_path_factory):
+    import io
+    from contextlib import redirect_stdout
+    from pathlib import Path
+
+    root = tmp_path_factory.mktemp("runs")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["run", "maze-misgen", "--root", str(root), *TINY_MAZE]) == 0
+    run_dir = Path(out.getvalue().strip().splitlines()[-1])
+    before = json.loads((run_dir / "report.json").read_text())
+    with redirect_stdout(io.StringIO()):
+        assert main(["inspect", str(run_dir), *TINY_INSPECT]) == 0
+    return run_dir, before, json.loads((run_dir / "report.json").read_text())
+
+
+def test_inspect_adds_one_card_per_condition(inspected):
+    _, before, after = inspected
+    assert set(after["evidence"]) == {"region_1", "region_5"}
+    for card in after["evidence"].values():
+        assert set(CARD_KEYS) <= set(card)
+        assert card["verdict"] in VERDICTS
+        assert card["behavioral_objective"] in ("goal", "corner", "none")
+        assert set(card["optimization_power_bits"]) == {"goal", "corner"}
+        assert set(card["goal_directedness"]) == {"goal", "corner"}
+        assert all(0.0 <= v <= 2.0 for v in card["goal_directedness"].values())
+        assert card["thinking_gain"] is None and card["deception_gap"] is None  # feed-forward, no oversight
+        assert 0.0 <= card["probe_goal_accuracy"] <= 1.0 and -1.0 <= card["steering_mean_gain"] <= 1.0
+    assert after["evidence_settings"]["n_episodes"] == 8
+
+
+def test_inspect_keeps_everything_else_and_updates_the_html(inspected):
+    run_dir, before, after = inspected
+    assert {k: v for k, v in after.items() if not k.startswith("evidence")} == before
+    html = (run_dir / "report.html").read_text()
+    assert "Evidence: is it aligned?" in html and "Evidence: does it search?" in html
+
+
+def test_inspect_again_rebuilds_only_the_evidence(inspected, capsys):
+    run_dir, before, _ = inspected
+    _ok(["inspect", str(run_dir), *TINY_INSPECT, "--seed", "1"], capsys)
+    again = json.loads((run_dir / "report.json").read_text())
+    assert again["evidence_settings"]["seed"] == 1
+    assert again["headline"] == before["headline"] and set(again["evidence"]) == {"region_1", "region_5"}
+
+
+def test_inspect_bad_inputs(inspected, tmp_path, capsys):
+    run_dir, _, _ = inspected
+    assert "not a mesaopt run" in _err(["inspect", str(tmp_path)], capsys)
+    assert "n_episodes must be >= 1" in _err(["inspect", str(run_dir), "--n-episodes", "0"], capsys)
+    assert "unknown" in _err(["inspect", str(run_dir), "--no-such-field", "1"], capsys)
+    broken = tmp_path / "copy"
+    shutil.copytree(run_dir, broken)
+    (broken / "checkpoints" / "params.safetensors").unlink()
+    report_before = (broken / "report.json").read_text()
+    assert "checkpoint" in _err(["inspect", str(broken)], capsys).lower()
+    assert (broken / "report.json").read_text() == report_before
+
+
+def test_inspect_refuses_presets_without_an_inspector(inspected, tmp_path, capsys):
+    run_dir, _, _ = inspected
+    other = tmp_path / "icl"
+    shutil.copytree(run_dir, other)
+    report = json.loads((other / "report.json").read_text())
+    (other / "report.json").write_text(json.dumps({**report, "preset": "icl-gd"}))
+    assert "cannot be inspected; allowed:" in _err(["inspect", str(other)], capsys)
+
+
+def test_inspect_a_recurrent_agent_reports_its_thinking_gain(tmp_path, capsys):
+    run_dir = _ok(["run", "maze-misgen", "--root", str(tmp_path), *TINY_MAZE, "--model", "gru",
+                   "--region-sizes", "5", "--n-seeds", "1"], capsys)
+    _ok(["inspect", run_dir, *TINY_INSPECT], capsys)
+    card = json.loads((tmp_path / run_dir.split("/")[-1] / "report.json").read_text())["evidence"]["region_5"]
+    assert -1.0 <= card["thinking_gain"] <= 1.0
+    assert card["thinking_curve"]["steps"] == [0, 1, 2, 4, 8] and len(card["thinking_curve"]["goal_rate"]) == 5
