@@ -35,7 +35,7 @@ def inspected(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     out = io.StringIO()
     with redirect_stdout(out):
-        assert main(["run", "maze-misgen", "--root", str(root), *TINY_MAZE]) == 0
+        assert main(["run", "maze-misgen", "--root", str(root), *TINY_MAZE, "--layout-pool-size", "4"]) == 0
     run_dir = Path(out.getvalue().strip().splitlines()[-1])
     before = json.loads((run_dir / "report.json").read_text())
     with redirect_stdout(io.StringIO()):
@@ -55,6 +55,8 @@ def test_inspect_adds_one_card_per_condition(inspected):
         assert all(0.0 <= v <= 2.0 for v in card["goal_directedness"].values())
         assert card["thinking_gain"] is None and card["deception_gap"] is None  # feed-forward, no oversight
         assert 0.0 <= card["probe_goal_accuracy"] <= 1.0 and -1.0 <= card["steering_mean_gain"] <= 1.0
+        generalization = card["layout_generalization"]
+        assert generalization["pool_size"] == 4 and 0.0 <= generalization["goal_rate_seen"] <= 1.0
     assert after["evidence_settings"]["n_episodes"] == 8
 
 

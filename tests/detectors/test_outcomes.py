@@ -68,3 +68,20 @@ def test_mean_ci_covers_mean_and_widens_with_spread():
     wide = mean_ci(np.array([[0.2, 0.5, 0.8]]), axis=1)
     assert tight[1][0] == tight[2][0] == 0.5
     assert wide[1][0] < 0.5 < wide[2][0] and wide[2][0] <= 1.0
+
+
+def test_a_policy_that_does_not_fit_the_env_is_one_clear_error():
+    import jax.numpy as jnp
+    import pytest
+
+    from mesaopt.detectors import measure_episode_outcomes
+    from mesaopt.envs import ENVS, misgeneralization_params
+    from mesaopt.models import MODELS
+
+    env = ENVS["maze"](size=5, obs_format="grid")
+    _, shifted = misgeneralization_params(5, 1)
+    with pytest.raises(ValueError, match=r"logits of shape \(3,\); this environment needs \(4,\)"):
+        measure_episode_outcomes(jax.random.key(0), env, shifted, lambda obs: jnp.zeros(3), n_episodes=2, horizon=3)
+    wrong = MODELS["mlp"]((3, 9, 9), 4, key=jax.random.key(0))  # built for the 9x9 egocentric view
+    with pytest.raises(ValueError, match="does not fit this environment's observations"):
+        measure_episode_outcomes(jax.random.key(0), env, shifted, lambda obs: wrong(obs)[0], n_episodes=2, horizon=3)

@@ -100,6 +100,22 @@ def _episode_outcome(env, params, policy, horizon, greedy, key, thinking_steps=0
     )
 
 
+def check_policy_fits(env, params, policy) -> None:
+    """One clear ``ValueError`` if ``policy`` cannot act on ``env``'s observations with ``env.num_actions`` logits
+    (checked on shapes only, nothing is run)."""
+    recurrent = as_recurrent(policy)
+    try:
+        obs, _ = jax.eval_shape(env.reset, jax.random.key(0), params)
+        _, logits = jax.eval_shape(lambda o: recurrent.step(recurrent.initial_carry(), o), obs)
+    except (TypeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"the policy does not fit this environment's observations {getattr(env, 'obs_shape', '?')}:"
+                         f" {first}") from None
+    if tuple(logits.shape) != (env.num_actions,):
+        raise ValueError(f"the policy returns logits of shape {tuple(logits.shape)}; this environment needs "
+                         f"({env.num_actions},)")
+
+
 def measure_episode_outcomes(
     key, env, params, policy: Callable, *, n_episodes: int, horizon: int, greedy: bool = False,
     thinking_steps: int = 0,
@@ -114,6 +130,7 @@ def measure_episode_outcomes(
         raise ValueError(f"horizon must be >= 1, got {horizon}")
     if thinking_steps < 0:
         raise ValueError(f"thinking_steps must be >= 0, got {thinking_steps}")
+    check_policy_fits(env, params, policy)
     keys = jax.random.split(key, n_episodes)
     return jax.vmap(lambda k: _episode_outcome(env, params, policy, horizon, greedy, k, thinking_steps))(keys)
 

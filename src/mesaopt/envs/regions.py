@@ -76,18 +76,20 @@ def make_params(
 
 
 def misgeneralization_params(
-    size: int, region: int, *, max_steps: int | None = None, proxy_region: int = 1
+    size: int, region: int, *, max_steps: int | None = None, proxy_region: int = 1,
+    layout_pool: np.ndarray | None = None,
 ) -> tuple[MazeParams, MazeParams]:
     """Train and shifted params for the goal-misgeneralization experiment.
 
     Train: goal in the top-right ``region`` × ``region`` cells. Shifted: goal anywhere except the proxy (the
     top-right ``proxy_region`` × ``proxy_region`` cells), so reaching the proxy never reaches the goal. In both,
-    the agent starts anywhere outside the proxy and the proxy is the same corner region.
+    the agent starts anywhere outside the proxy and the proxy is the same corner region. With ``layout_pool``,
+    both draw their layouts from that fixed pool (so the goal shift is the only shift).
     """
     proxy = corner_region(size, proxy_region)
     if region < 1 or region > size:
         raise ValueError(f"goal region {region} is outside the {size}x{size} maze; allowed: 1..{size}")
-    common = dict(start_mask=~proxy, proxy_mask=proxy, max_steps=max_steps)
+    common = dict(start_mask=~proxy, proxy_mask=proxy, max_steps=max_steps, layout_pool=layout_pool)
     train = make_params(size, goal_mask=corner_region(size, region), **common)
     shifted = make_params(size, goal_mask=~proxy, **common)
     return train, shifted

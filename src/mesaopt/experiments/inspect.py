@@ -17,6 +17,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
+from mesaopt.detectors.generalization import layout_generalization_episodes, summarize_generalization
 from mesaopt.detectors.policies import policy_from_model
 from mesaopt.detectors.probes import measure_probes
 from mesaopt.detectors.stats import mean_ci
@@ -56,6 +57,7 @@ def inspect_maze_misgen(run_dir: Path, report: dict, icfg: InspectConfig, on_ste
         card = condition_card(setup, episodes, agents, keys, icfg, defaults)
         search = search_card(setup, params, agents, keys[1:], cfg, icfg, step, region)
         card.update(search)
+        card.update(generalization_card(setup, params, agents, keys[3], cfg, icfg))
         card.update(_verdict_card(report["rates"], i, card["behavioral_objective"], icfg.thresholds))
         card.setdefault("thinking_gain", None)
         card["deception_gap"] = None
@@ -65,6 +67,30 @@ def inspect_maze_misgen(run_dir: Path, report: dict, icfg: InspectConfig, on_ste
 
 PROBE_LAYERS = {"mlp": "actor.1.hook_post", "cnn": "dense.hook_post"}
 """The layer probed and steered per model class (the actor's last hidden layer)."""
+
+
+def generalization_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
+    """Goal rate on training-pool layouts vs never-seen ones (runs trained on a pool), averaged over seeds."""
+    if cfg.layout_pool_size == 0:
+        return {"layout_generalization": None}
+    env_params = _take(setup.train_params, agents.start)
+
+    def one(p, k):
+        policy = policy_from_model(setup.ppo.model(p))
+        return layout_generalization_episodes(k, setup.env, env_params, policy, n_episodes=icfg.n_episodes,
+                                              horizon=cfg.horizon)
+
+    n = agents.stop - agents.start
+    seen, fresh, unseen = eqx.filter_jit(jax.vmap(one))(_take(params, agents), jax.random.split(key, n))
+    reports = [summarize_generalization(seen[i], fresh[i], unseen[i]) for i in range(n)]
+    gaps = np.array([r.gap for r in reports])
+    mean, low, high = mean_ci(gaps, clip=(-1.0, 1.0))
+    return {"layout_generalization": {
+        "pool_size": cfg.layout_pool_size,
+        "goal_rate_seen": round(float(np.mean([r.goal_rate_seen for r in reports])), 3),
+        "goal_rate_unseen": round(float(np.nanmean([r.goal_rate_unseen for r in reports])), 3),
+        "gap": round(float(mean), 3), "gap_ci": [round(float(low), 3), round(float(high), 3)],
+    }}
 
 
 THINKING_STEPS = (0, 1, 2, 4, 8)

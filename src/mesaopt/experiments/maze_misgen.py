@@ -42,6 +42,9 @@ class MazeMisgenConfig:
     """Evaluation episodes per agent and distribution."""
     eval_greedy: bool = False
     """Evaluate with the argmax action instead of sampling from the policy."""
+    layout_pool_size: int = 0
+    """0: a fresh layout every episode. N > 0: train (and shift) on a fixed pool of N layouts drawn from the seed,
+    so ``mesaopt inspect`` can compare layouts seen in training with never-seen ones."""
     n_chunks: int = 20
     """Training is split into this many compiled chunks so progress can be shown between them."""
     seed: int = 0
@@ -65,6 +68,8 @@ class MazeMisgenConfig:
         for name in ("n_seeds", "total_steps", "eval_episodes", "n_chunks"):
             if getattr(self, name) < 1:
                 raise MesaoptError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.layout_pool_size < 0:
+            raise MesaoptError(f"layout_pool_size must be >= 0 (0 = fresh layouts), got {self.layout_pool_size}")
         if self.max_steps < 0:
             raise MesaoptError(f"max_steps must be >= 0 (0 = size * size), got {self.max_steps}")
         try:
@@ -94,6 +99,14 @@ def _stack(trees):
     return jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *trees)
 
 
+def layout_pool(env, cfg: MazeMisgenConfig):
+    """The fixed training layouts (``layout_pool_size`` of them, drawn from the seed), or None for fresh ones."""
+    if cfg.layout_pool_size == 0:
+        return None
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(cfg.seed), 7), cfg.layout_pool_size)
+    return jax.device_get(jax.vmap(lambda k: env.generate_layout(k, env.default_params()))(keys))
+
+
 def build_setup(cfg: MazeMisgenConfig) -> Setup:
     """Environment, PPO and the per-agent params (region r_i repeated for each seed)."""
     cfg.validate()
@@ -101,7 +114,9 @@ def build_setup(cfg: MazeMisgenConfig) -> Setup:
     try:
         model_cls = MODELS[cfg.model]
         ppo = make_ppo(cfg.ppo, env, lambda k: model_cls(env.obs_shape, env.num_actions, key=k), cfg.total_steps)
-        pairs = [misgeneralization_params(cfg.size, r, max_steps=cfg.horizon) for r in cfg.region_sizes]
+        pool = layout_pool(env, cfg)
+        pairs = [misgeneralization_params(cfg.size, r, max_steps=cfg.horizon, layout_pool=pool)
+                 for r in cfg.region_sizes]
     except ValueError as err:
         raise MesaoptError(str(err)) from None
     train = _stack([p[0] for p in pairs for _ in range(cfg.n_seeds)])

@@ -89,7 +89,8 @@ def _objective_images(cards: dict) -> list[tuple[str, bytes]]:
 
 def _search_table(cards: dict) -> list[list[str]]:
     rows = [["condition", "OP goal (random-init default)", "OP corner (random-init default)", "probe goal acc. "
-             "(chance)", "probe action acc. (chance)", "steering gain [95 % CI]", "thinking gain"]]
+             "(chance)", "probe action acc. (chance)", "steering gain [95 % CI]", "thinking gain",
+             "goal rate seen / unseen layouts"]]
     for name, c in cards.items():
         op_ri = c.get("optimization_power_bits_random_init") or {}
         steer = (f"{c['steering_mean_gain']:.2f} [{c['steering_gain_ci'][0]:.2f}, {c['steering_gain_ci'][1]:.2f}]"
@@ -98,8 +99,10 @@ def _search_table(cards: dict) -> list[list[str]]:
                  if c.get("probe_goal_accuracy") is not None else "n/a")
         action = (f"{c['probe_action_accuracy']:.2f} ({c['probe_action_chance']:.2f})"
                   if c.get("probe_action_accuracy") is not None else "n/a")
+        general = c.get("layout_generalization")
+        general = f"{general['goal_rate_seen']:.2f} / {general['goal_rate_unseen']:.2f}" if general else "n/a"
         rows.append([name, _num(op_ri.get("goal")), _num(op_ri.get("corner")), probe, action, steer,
-                     _num(c.get("thinking_gain"))])
+                     _num(c.get("thinking_gain")), general])
     return rows
 
 
