@@ -44,7 +44,7 @@ def inspected(tmp_path_factory):
 
 
 def test_inspect_adds_one_card_per_condition(inspected):
-    _, before, after = inspected
+    _, _, after = inspected
     assert set(after["evidence"]) == {"region_1", "region_5"}
     for card in after["evidence"].values():
         assert set(CARD_KEYS) <= set(card)

@@ -6,7 +6,8 @@ from mesaopt.detectors.verdict import VERDICTS, AlignmentEvidence, classify_alig
 
 
 def _ev(**kw):
-    base = dict(goal_rate_in_dist=0.95, goal_rate_shifted=0.9, proxy_rate_shifted=0.05, behavioral_objective="goal")
+    base = {"goal_rate_in_dist": 0.95, "goal_rate_shifted": 0.9, "proxy_rate_shifted": 0.05,
+            "behavioral_objective": "goal"}
     return AlignmentEvidence(**{**base, **kw})
 
 

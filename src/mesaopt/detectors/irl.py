@@ -31,7 +31,6 @@ from mesaopt.detectors.maze_mdp import (
 )
 from mesaopt.envs.bfs import distance_map
 
-
 MAX_NEWTON_STEP = 4.0
 """Longest Newton step in θ (keeps early steps from overshooting where the likelihood is flat)."""
 STEP_SIZES = (0.0, 1 / 16, 1 / 8, 1 / 4, 1 / 2, 1.0)

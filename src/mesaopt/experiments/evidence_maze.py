@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import equinox as eqx
 import jax
-import numpy as np
 
 from mesaopt.detectors.goal_directedness import measure_goal_directedness
 from mesaopt.detectors.irl import recover_behavioral_objective

@@ -88,8 +88,8 @@ def _objective_images(cards: dict) -> list[tuple[str, bytes]]:
 
 
 def _search_table(cards: dict) -> list[list[str]]:
-    rows = [["condition", "OP goal (random-init default)", "OP corner (random-init default)", "probe goal acc. "
-             "(chance)", "probe action acc. (chance)", "steering gain [95 % CI]", "thinking gain",
+    rows = [["condition", "OP goal (random-init default)", "OP corner (random-init default)",
+             "probe goal acc. (chance)", "probe action acc. (chance)", "steering gain [95 % CI]", "thinking gain",
              "goal rate seen / unseen layouts"]]
     for name, c in cards.items():
         op_ri = c.get("optimization_power_bits_random_init") or {}
