@@ -2,6 +2,7 @@
 
 from mesaopt.detectors import icl
 from mesaopt.detectors.deception import measure_oversight_gap
+from mesaopt.detectors.generalization import measure_layout_generalization
 from mesaopt.detectors.goal_directedness import measure_goal_directedness
 from mesaopt.detectors.irl import recover_behavioral_objective
 from mesaopt.detectors.optimization_power import optimization_power_sampled, optimization_power_uniform
@@ -24,6 +25,7 @@ DETECTORS = {
     "optimization_power.sampled": optimization_power_sampled,
     "goal_directedness": measure_goal_directedness,
     "irl.behavioral_objective": recover_behavioral_objective,
+    "generalization.layouts": measure_layout_generalization,
     "thinking_gain": measure_thinking_gain,
     "probes": measure_probes,
     "steering.retargeting": measure_retargeting,
@@ -43,7 +45,17 @@ __all__ = [
     "OUTCOMES",
     "EpisodeOutcomes",
     "OutcomeRates",
+    "classify_alignment",
     "mean_ci",
     "measure_episode_outcomes",
+    "measure_goal_directedness",
+    "measure_layout_generalization",
+    "measure_oversight_gap",
+    "measure_probes",
+    "measure_retargeting",
+    "measure_thinking_gain",
+    "optimization_power_sampled",
+    "optimization_power_uniform",
+    "recover_behavioral_objective",
     "summarize_outcomes",
 ]
