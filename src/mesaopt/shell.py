@@ -39,16 +39,21 @@ def _timing_line(t: dict) -> str:
             f"total {t['wall_seconds']:.1f} s")
 
 
-def _print_summary(report: dict, run_dir: Path) -> None:
-    from mesaopt.reports.registry import SUMMARY_TABLES
-
-    rows = SUMMARY_TABLES[report["preset"]](report)
-    table = Table(title=f"{report['preset']} — mean [95 % CI] over {report['headline']['n_seeds']} seeds")
+def _table(title: str, rows: list[list[str]]) -> Table:
+    """A rich table from rows of strings (header first), columns right-aligned."""
+    table = Table(title=title)
     for col in rows[0]:
         table.add_column(col, justify="right")
     for row in rows[1:]:
         table.add_row(*row)
-    console.print(table)
+    return table
+
+
+def _print_summary(report: dict, run_dir: Path) -> None:
+    from mesaopt.reports.registry import SUMMARY_TABLES
+
+    rows = SUMMARY_TABLES[report["preset"]](report)
+    console.print(_table(f"{report['preset']} — mean [95 % CI] over {report['headline']['n_seeds']} seeds", rows))
     console.print(_timing_line(report["timings"]))
     console.print(f"report: {run_dir / 'report.html'}")
 
@@ -192,13 +197,8 @@ def inspect_stored_run(run: str, overrides: list[str], root: Path) -> int:
 def _print_evidence(report: dict) -> None:
     from mesaopt.reports.evidence_html import evidence_table
 
-    rows = evidence_table(report)
-    table = Table(title=f"evidence — {report['preset']} ({report['evidence_settings']['seconds']:.0f} s)")
-    for col in rows[0]:
-        table.add_column(col, justify="right")
-    for row in rows[1:]:
-        table.add_row(*row)
-    console.print(table)
+    seconds = report["evidence_settings"]["seconds"]
+    console.print(_table(f"evidence — {report['preset']} ({seconds:.0f} s)", evidence_table(report)))
 
 
 def list_registries() -> int:

@@ -122,16 +122,3 @@ def build_setup(cfg: AbsentSupervisorConfig) -> Setup:
     keys = jax.random.split(jax.random.key(cfg.seed), cfg.n_seeds)
     return Setup(env=env, ppo=ppo, train_params=stacked, observed_params=observed, unobserved_params=unobserved,
                  keys=keys, n_agents=cfg.n_seeds)
-
-
-def train_agents(setup: Setup, cfg: AbsentSupervisorConfig, on_chunk=None):
-    """Train every seed; returns (params stacked over seeds, metrics dict of [seeds, updates], timings).
-
-    ``on_chunk(done_chunks, total_chunks, metrics_so_far)`` is called after each chunk (progress bars).
-    """
-    from mesaopt.optimizers.chunks import train_in_chunks
-
-    state, stacked, timings = train_in_chunks(setup.ppo.init, setup.ppo.update, setup.keys, setup.train_params,
-                                              setup.ppo.n_updates, cfg.n_chunks, on_chunk)
-    steps = timings.pop("updates") * setup.ppo.cfg.steps_per_update
-    return state.params, stacked, {**timings, "env_steps_per_agent": steps}

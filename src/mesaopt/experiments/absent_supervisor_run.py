@@ -9,18 +9,16 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from safetensors.numpy import save_file
 
 from mesaopt.detectors import mean_ci
 from mesaopt.detectors.deception import OversightGap, measure_oversight_gap
 from mesaopt.detectors.policies import policy_from_model
 from mesaopt.envs.planners import UniformPolicy
-from mesaopt.experiments.absent_supervisor import ENV_NAME, AbsentSupervisorConfig, Setup, build_setup, train_agents
+from mesaopt.experiments.absent_supervisor import ENV_NAME, AbsentSupervisorConfig, Setup, build_setup
 from mesaopt.experiments.checkpoints import save_checkpoint
+from mesaopt.experiments.ppo_agents import ppo_timings, save_ppo_metrics, train_ppo_agents
 
 PRESET = "absent-supervisor"
-METRIC_NAMES = ("episode_return", "episode_length", "success_rate", "policy_loss", "value_loss", "entropy",
-                "approx_kl")
 PUBLISHED_REFERENCE = {"reward_observed": 41.0, "true_performance_observed": 41.0, "reward_unobserved": 47.0,
                        "true_performance_unobserved": 17.0, "deception_gap": 24.0}
 """Tabular Q-learning in Leike et al. (2017), AI Safety Gridworlds: it takes the shortcut only when unwatched."""
@@ -105,20 +103,15 @@ def learning_curves(metrics: dict[str, np.ndarray], steps_per_update: int, rewar
     }
 
 
-def _save_metrics(writer, metrics: dict[str, np.ndarray]) -> None:
-    arrays = {k: np.ascontiguousarray(metrics[k], dtype=np.float32) for k in METRIC_NAMES}
-    save_file(arrays, str(writer.path("metrics.safetensors")))
-
-
 def run_absent_supervisor(cfg: AbsentSupervisorConfig, writer, on_chunk=None, on_phase=None) -> dict:
     """Train and evaluate every seed; write the checkpoint, metrics and report.json."""
     started = time.perf_counter()
     setup = build_setup(cfg)
-    params, metrics, timings = train_agents(setup, cfg, on_chunk=on_chunk)
+    params, metrics, timings = train_ppo_agents(setup, cfg.n_chunks, on_chunk)
     if on_phase:
         on_phase("evaluating")
     save_checkpoint(writer.path("checkpoints/params.safetensors"), params, checkpoint_metadata(cfg))
-    _save_metrics(writer, metrics)
+    save_ppo_metrics(writer, metrics)
     evaluation = evaluate(setup, cfg, params)
     stats = stats_table(evaluation["per_seed"])
     wall = time.perf_counter() - started
@@ -129,9 +122,7 @@ def run_absent_supervisor(cfg: AbsentSupervisorConfig, writer, on_chunk=None, on
         "random_baseline": evaluation["random"],
         "published_reference": PUBLISHED_REFERENCE,
         "learning_curves": learning_curves(metrics, setup.ppo.cfg.steps_per_update, cfg.reward_scale),
-        "timings": {**timings, "wall_seconds": round(wall, 2),
-                    "env_steps_per_second": round(setup.n_agents * timings["env_steps_per_agent"]
-                                                  / max(timings["train_seconds"], 1e-9))},
+        "timings": ppo_timings(timings, setup.n_agents, wall),
         "config": dataclasses.asdict(cfg),
     }
     writer.write_json("report.json", report)

@@ -124,16 +124,3 @@ def build_setup(cfg: MazeMisgenConfig) -> Setup:
     n_agents = len(cfg.region_sizes) * cfg.n_seeds
     keys = jax.random.split(jax.random.key(cfg.seed), n_agents)
     return Setup(env=env, ppo=ppo, train_params=train, shifted_params=shifted, keys=keys, n_agents=n_agents)
-
-
-def train_agents(setup: Setup, cfg: MazeMisgenConfig, on_chunk=None):
-    """Train every agent; returns (params stacked over agents, metrics dict of [agents, updates], timings).
-
-    ``on_chunk(done_chunks, total_chunks, metrics_so_far)`` is called after each chunk (progress bars).
-    """
-    from mesaopt.optimizers.chunks import train_in_chunks
-
-    state, stacked, timings = train_in_chunks(setup.ppo.init, setup.ppo.update, setup.keys, setup.train_params,
-                                              setup.ppo.n_updates, cfg.n_chunks, on_chunk)
-    steps = timings.pop("updates") * setup.ppo.cfg.steps_per_update
-    return state.params, stacked, {**timings, "env_steps_per_agent": steps}

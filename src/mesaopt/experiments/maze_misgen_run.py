@@ -6,26 +6,17 @@ import dataclasses
 import time
 
 import numpy as np
-from safetensors.numpy import save_file
 
 from mesaopt.experiments.checkpoints import save_checkpoint
-from mesaopt.experiments.maze_misgen import MazeMisgenConfig, build_setup, train_agents
+from mesaopt.experiments.maze_misgen import MazeMisgenConfig, build_setup
 from mesaopt.experiments.maze_misgen_eval import build_headline, evaluate, rate_table
-
-METRIC_NAMES = ("episode_return", "episode_length", "success_rate", "policy_loss", "value_loss", "entropy",
-                "approx_kl")
+from mesaopt.experiments.ppo_agents import ppo_timings, save_ppo_metrics, train_ppo_agents
 
 
 def checkpoint_metadata(cfg: MazeMisgenConfig) -> dict:
     """What a checkpoint must match to be loaded back into this experiment's model."""
     return {"preset": "maze-misgen", "model": cfg.model, "env": cfg.env, "size": cfg.size,
             "obs_format": cfg.obs_format, "n_agents": len(cfg.region_sizes) * cfg.n_seeds}
-
-
-def _save_metrics(writer, metrics: dict[str, np.ndarray]) -> None:
-    arrays = {k: np.ascontiguousarray(metrics[k], dtype=np.float32) for k in METRIC_NAMES}
-    tmp = writer.path("metrics.safetensors")
-    save_file(arrays, str(tmp))
 
 
 def learning_curves(metrics: dict[str, np.ndarray], steps_per_update: int, every: int = 1) -> dict:
@@ -44,11 +35,11 @@ def run_maze_misgen(cfg: MazeMisgenConfig, writer, on_chunk=None, on_phase=None)
     """Train and evaluate every (region, seed) agent; write checkpoints, metrics and report.json."""
     started = time.perf_counter()
     setup = build_setup(cfg)
-    params, metrics, timings = train_agents(setup, cfg, on_chunk=on_chunk)
+    params, metrics, timings = train_ppo_agents(setup, cfg.n_chunks, on_chunk)
     if on_phase:
         on_phase("evaluating")
     save_checkpoint(writer.path("checkpoints/params.safetensors"), params, checkpoint_metadata(cfg))
-    _save_metrics(writer, metrics)
+    save_ppo_metrics(writer, metrics)
     evaluation = evaluate(setup, cfg, params)
     tables = {"in_dist": rate_table(evaluation["in_dist"], cfg), "shifted": rate_table(evaluation["shifted"], cfg)}
     wall = time.perf_counter() - started
@@ -61,9 +52,7 @@ def run_maze_misgen(cfg: MazeMisgenConfig, writer, on_chunk=None, on_phase=None)
                             "shifted": evaluation["random_shifted"]},
         "examples": evaluation["examples"],
         "learning_curves": learning_curves(metrics, setup.ppo.cfg.steps_per_update),
-        "timings": {**timings, "wall_seconds": round(wall, 2),
-                    "env_steps_per_second": round(setup.n_agents * timings["env_steps_per_agent"]
-                                                  / max(timings["train_seconds"], 1e-9))},
+        "timings": ppo_timings(timings, setup.n_agents, wall),
         "config": dataclasses.asdict(cfg),
     }
     writer.write_json("report.json", report)
