@@ -18,6 +18,10 @@ import numpy as np
 from jaxtyping import Array, Bool, Int, PRNGKeyArray
 
 
+MAX_UNROLL = 32
+"""Kruskal steps unrolled per loop iteration: all of them for mazes up to 9×9 (fast), bounded above (compile time)."""
+
+
 def rooms_per_side(size: int) -> int:
     """Number of rooms along one side of a ``size`` × ``size`` grid."""
     return (size + 1) // 2
@@ -74,8 +78,10 @@ def random_ranks(key: PRNGKeyArray, n: int) -> Int[Array, " n"]:
 def generate_perfect_maze(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
     """Draw a randomized-Kruskal perfect maze (uniform random passage order); True marks a wall.
 
-    Everything is one-hot arithmetic over static shapes (no sort, gather or scatter): these are slow per
-    element on XLA CPU under ``vmap``, and a fresh maze per episode makes generation a hot path.
+    Everything is comparisons against static index vectors (no sort, gather, scatter or integer matmul: these
+    are slow per element on XLA CPU under ``vmap``, and a fresh maze per episode makes generation a hot path),
+    and the Kruskal scan is unrolled (its steps are tiny; the loop overhead dominated): 2.3x faster than the
+    one-hot integer matmuls it replaced (batch 2048, 7×7), with the same mazes for the same keys.
     """
     pairs, cells = candidate_passages(size)
     n_rooms = rooms_per_side(size) ** 2
@@ -84,14 +90,18 @@ def generate_perfect_maze(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
         return walls
     n_edges = len(pairs)
     order = (random_ranks(key, n_edges)[None, :] == jnp.arange(n_edges)[:, None]).astype(jnp.int32)  # [step, edge]
-    onehot_a = order @ jnp.asarray(np.eye(n_rooms, dtype=np.int32)[pairs[:, 0]])
-    onehot_b = order @ jnp.asarray(np.eye(n_rooms, dtype=np.int32)[pairs[:, 1]])
-    _, opened_by_step = jax.lax.scan(_kruskal_step, jnp.arange(n_rooms), (onehot_a, onehot_b))
-    opened = opened_by_step.astype(jnp.int32) @ order  # back to edge order
-    passage_cells = np.zeros((n_edges, size, size), np.int32)
-    passage_cells[np.arange(n_edges), cells[:, 0], cells[:, 1]] = 1
-    opened_grid = jnp.tensordot(opened, jnp.asarray(passage_cells), axes=1) > 0
-    return walls & ~opened_grid
+
+    def per_step(edge_values: np.ndarray) -> Array:
+        """``edge_values`` (static, one per edge) in the random order: entry s belongs to the s-th edge tried."""
+        return jnp.sum(order * jnp.asarray(edge_values, jnp.int32)[None, :], axis=1)
+
+    rooms = jnp.arange(n_rooms)
+    onehot_a = (per_step(pairs[:, 0])[:, None] == rooms).astype(jnp.int32)
+    onehot_b = (per_step(pairs[:, 1])[:, None] == rooms).astype(jnp.int32)
+    _, opened_by_step = jax.lax.scan(_kruskal_step, rooms, (onehot_a, onehot_b), unroll=min(n_edges, MAX_UNROLL))
+    step_cell = per_step(cells[:, 0] * size + cells[:, 1])
+    opened_cells = opened_by_step[:, None] & (step_cell[:, None] == jnp.arange(size * size)[None, :])
+    return walls & ~jnp.any(opened_cells, axis=0).reshape(size, size)
 
 
 def generate_open_room(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
