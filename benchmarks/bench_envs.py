@@ -8,7 +8,7 @@ Batch sizes 1, 64 and 1024; each row is the median over ``--repeats`` timed wind
 excluded (reported in its own column). Farama Minigrid is stepped from a Python loop (batch 1; it is not batched).
 
 mesaopt rows: the 7×7 perfect maze (a fresh Kruskal maze per episode, fully observed 3×7×7 grid):
-``buffered`` = ``BufferedAutoReset`` with its spare levels refreshed once per 16 steps (how the PPO loop steps it);
+``buffered`` = ``BufferedAutoReset`` (2 spares) refreshed once per 32 steps (how the PPO loop steps it with its defaults);
 ``eager`` = ``AutoReset`` (draws a fresh level on every step for every env, like the peers' auto-resets do).
 Peer rows: FourRooms (19×19, a random layout per episode: the task the peers are usually benchmarked on) and
 Empty-8x8 (the closest in size to a 7×7 maze). Ratios compare each side at its own best batch size.
@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _harness as h  # noqa: E402
 
-STEPS_PER_REFRESH = 16
+STEPS_PER_REFRESH = 32
+"""``PPOConfig().n_steps``: the PPO loop refreshes the spare levels once per rollout of this many steps."""
 SIDES = {
     "mesaopt": ["maze7-buffered", "maze7-eager", "open7-buffered"],
     "navix": ["FourRooms", "Empty-8x8"],
