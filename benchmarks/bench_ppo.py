@@ -85,7 +85,7 @@ def setup_mesaopt(updates_per_chunk: int):
     from mesaopt.envs import ENVS
     from mesaopt.models import MODELS
     from mesaopt.optimizers import PPOConfig, make_ppo
-    from mesaopt.optimizers.chunks import make_chunk_runner
+    from mesaopt.optimizers.chunks import make_chunk_runner, run_sharding
 
     cache = enable_persistent_cache()
     env = ENVS["maze"](size=7)
@@ -110,6 +110,9 @@ def setup_mesaopt(updates_per_chunk: int):
         # makes it impossible). Init is not timed in steps/s; the chunk runner itself is vmapped over seeds.
         init = jax.jit(lambda ks: jax.lax.map(lambda k: ppo.init(k, env_params), ks))
         state = init.lower(keys).compile()(keys)
+        sharding, _ = run_sharding(n)  # seeds split over the CPU devices (one per core), as train_in_chunks does
+        if sharding is not None:
+            state, params = jax.device_put((state, params), sharding)
         runner = make_chunk_runner(ppo.update, updates_per_chunk).lower(state, params).compile()
         compile_s = time.perf_counter() - start
         box = [state]

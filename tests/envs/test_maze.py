@@ -9,7 +9,7 @@ import pytest
 
 from mesaopt.envs import ENVS, INFO_KEYS, MAZE_ENVS, Level, Maze, corner_region, make_params, misgeneralization_params
 from mesaopt.envs.ascii import level_from_ascii
-from mesaopt.envs.maze import OBS_FORMATS
+from mesaopt.envs.maze import MAX_MATMUL_CELLS, OBS_FORMATS, _sample_cell
 from mesaopt.envs.maze_generation import (
     count_passages,
     generate_open_room,
@@ -368,3 +368,16 @@ def test_egocentric_obs_centres_the_agent(compiled):
             assert obs[1].sum() == 1.0  # the window always holds the whole maze, so the goal is always in view
             assert (obs[0][obs[2] == 1.0] == 1.0).all()
             assert obs[1, centre + goal[0] - agent[0], centre + goal[1] - agent[1]] == 1.0
+
+
+@pytest.mark.parametrize("size", [7, 17])  # the triangular-matmul draw (<= MAX_MATMUL_CELLS) and the cumsum one
+def test_cell_draw_is_the_rank_th_allowed_cell(size):
+    assert (size * size <= MAX_MATMUL_CELLS) == (size == 7)
+    rng = np.random.default_rng(size)
+    for i, key in enumerate(jax.random.split(jax.random.key(11), 20)):
+        allowed = rng.random((size, size)) < (0.05 if i % 2 else 0.6)
+        allowed[rng.integers(size), rng.integers(size)] = True
+        flat = np.flatnonzero(allowed.ravel())
+        rank = int(jax.random.randint(key, (), 0, len(flat)))
+        expected = divmod(int(flat[rank]), size)
+        assert tuple(int(v) for v in _sample_cell(key, jnp.asarray(allowed))) == expected

@@ -57,7 +57,7 @@ class BufferedState(eqx.Module):
 class BufferedAutoReset(eqx.Module):
     """Auto-reset that draws new levels lazily, for environments with ``sample_level`` / ``reset_to_level``.
 
-    Drawing a level (a fresh maze) costs ~15x a step on CPU; resetting eagerly inside ``vmap`` draws one on
+    Drawing a level (a fresh maze) costs ~12x a step on CPU; resetting eagerly inside ``vmap`` draws one on
     *every* step for *every* environment (both ``where`` branches run). Here each environment holds
     ``n_spares`` pre-drawn levels; an ending episode starts the next spare, and :meth:`refresh` redraws all
     spares once per rollout. With ``n_spares`` >= episodes finished per environment between refreshes, every
