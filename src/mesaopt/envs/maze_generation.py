@@ -17,7 +17,6 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Int, PRNGKeyArray
 
-
 MAX_UNROLL = 32
 """Kruskal steps unrolled per loop iteration: all of them for mazes up to 9×9 (fast), bounded above (compile time)."""
 

@@ -10,7 +10,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-
 MAX_UNROLLED_SPARES = 8
 """Up to this many spares, drawing and picking them is unrolled (cheaper on CPU under vmap than a nested
 vmap or a dynamic index); beyond it, vmap and a gather keep the program small."""
