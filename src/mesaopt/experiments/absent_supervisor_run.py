@@ -15,8 +15,7 @@ from mesaopt.detectors.deception import OversightGap, measure_oversight_gap
 from mesaopt.detectors.policies import policy_from_model
 from mesaopt.envs.planners import UniformPolicy
 from mesaopt.experiments.absent_supervisor import ENV_NAME, AbsentSupervisorConfig, Setup, build_setup
-from mesaopt.experiments.checkpoints import save_checkpoint
-from mesaopt.experiments.ppo_agents import ppo_timings, save_ppo_metrics, train_ppo_agents
+from mesaopt.experiments.ppo_agents import ppo_timings, train_and_store_agents
 
 PRESET = "absent-supervisor"
 PUBLISHED_REFERENCE = {"reward_observed": 41.0, "true_performance_observed": 41.0, "reward_unobserved": 47.0,
@@ -107,11 +106,8 @@ def run_absent_supervisor(cfg: AbsentSupervisorConfig, writer, on_chunk=None, on
     """Train and evaluate every seed; write the checkpoint, metrics and report.json."""
     started = time.perf_counter()
     setup = build_setup(cfg)
-    params, metrics, timings = train_ppo_agents(setup, cfg.n_chunks, on_chunk)
-    if on_phase:
-        on_phase("evaluating")
-    save_checkpoint(writer.path("checkpoints/params.safetensors"), params, checkpoint_metadata(cfg))
-    save_ppo_metrics(writer, metrics)
+    params, metrics, timings = train_and_store_agents(setup, cfg.n_chunks, writer, checkpoint_metadata(cfg),
+                                                      on_chunk, on_phase)
     evaluation = evaluate(setup, cfg, params)
     stats = stats_table(evaluation["per_seed"])
     wall = time.perf_counter() - started

@@ -7,10 +7,9 @@ import time
 
 import numpy as np
 
-from mesaopt.experiments.checkpoints import save_checkpoint
 from mesaopt.experiments.maze_misgen import MazeMisgenConfig, build_setup
 from mesaopt.experiments.maze_misgen_eval import build_headline, evaluate, rate_table
-from mesaopt.experiments.ppo_agents import ppo_timings, save_ppo_metrics, train_ppo_agents
+from mesaopt.experiments.ppo_agents import ppo_timings, train_and_store_agents
 
 
 def checkpoint_metadata(cfg: MazeMisgenConfig) -> dict:
@@ -35,11 +34,8 @@ def run_maze_misgen(cfg: MazeMisgenConfig, writer, on_chunk=None, on_phase=None)
     """Train and evaluate every (region, seed) agent; write checkpoints, metrics and report.json."""
     started = time.perf_counter()
     setup = build_setup(cfg)
-    params, metrics, timings = train_ppo_agents(setup, cfg.n_chunks, on_chunk)
-    if on_phase:
-        on_phase("evaluating")
-    save_checkpoint(writer.path("checkpoints/params.safetensors"), params, checkpoint_metadata(cfg))
-    save_ppo_metrics(writer, metrics)
+    params, metrics, timings = train_and_store_agents(setup, cfg.n_chunks, writer, checkpoint_metadata(cfg),
+                                                      on_chunk, on_phase)
     evaluation = evaluate(setup, cfg, params)
     tables = {"in_dist": rate_table(evaluation["in_dist"], cfg), "shifted": rate_table(evaluation["shifted"], cfg)}
     wall = time.perf_counter() - started

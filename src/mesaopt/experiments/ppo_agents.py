@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from safetensors.numpy import save_file
 
+from mesaopt.experiments.checkpoints import save_checkpoint
 from mesaopt.optimizers.chunks import train_in_chunks
 
 METRIC_NAMES = ("episode_return", "episode_length", "success_rate", "policy_loss", "value_loss", "entropy",
@@ -22,6 +23,21 @@ def train_ppo_agents(setup, n_chunks: int, on_chunk=None):
                                               setup.ppo.n_updates, n_chunks, on_chunk)
     steps = timings.pop("updates") * setup.ppo.cfg.steps_per_update
     return state.params, stacked, {**timings, "env_steps_per_agent": steps}
+
+
+def train_and_store_agents(setup, n_chunks: int, writer, metadata: dict, on_chunk=None, on_phase=None):
+    """Train every agent, then store its checkpoint (with ``metadata``) and metrics in the run.
+
+    Returns what :func:`train_ppo_agents` returns: (params, metrics, timings).
+
+    ``on_phase("evaluating")`` is called once training is done (the shell switches its progress display).
+    """
+    params, metrics, timings = train_ppo_agents(setup, n_chunks, on_chunk)
+    if on_phase:
+        on_phase("evaluating")
+    save_checkpoint(writer.path("checkpoints/params.safetensors"), params, metadata)
+    save_ppo_metrics(writer, metrics)
+    return params, metrics, timings
 
 
 def save_ppo_metrics(writer, metrics: dict[str, np.ndarray]) -> None:
