@@ -147,7 +147,7 @@ def setup_mesaopt():
         if buffered:
 
             def refresh(key, state):
-                return jax.vmap(env.refresh, (0, 0, None))(jax.random.split(key, batch), state, params)
+                return env.refresh_batch(jax.random.split(key, batch), state, params)
 
         return init, step, refresh
 

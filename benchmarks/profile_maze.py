@@ -42,7 +42,7 @@ def make_rollout(mode: str, batch: int, per_refresh: int, n_spares: int):
         state, key, acc = carry
         if mode == "buffered":
             key, k_refresh = jax.random.split(key)
-            state = jax.vmap(env.refresh, (0, 0, None))(jax.random.split(k_refresh, batch), state, params)
+            state = env.refresh_batch(jax.random.split(k_refresh, batch), state, params)
         return jax.lax.scan(step, (state, key, acc), None, per_refresh)[0], None
 
     def init(key):

@@ -114,6 +114,31 @@ def test_buffered_reset_uses_spares_in_order_and_refresh_redraws_them(env, buffe
     assert same_level(bstate.env_state, jax.tree_util.tree_map(lambda x: x[0], bstate.spares))
 
 
+def test_buffered_refresh_batch_draws_what_each_refresh_would(env, buffered):
+    wrapper, reset, _, refresh = buffered
+    params = env.default_params()
+    keys = jax.random.split(jax.random.key(3), 6)
+    _, states = jax.vmap(reset, (0, None))(keys, params)
+    states = eqx.tree_at(lambda s: s.next_spare, states, jnp.arange(6, dtype=jnp.int32))
+    refresh_keys = jax.random.split(jax.random.key(4), 6)
+    batched = jax.jit(wrapper.refresh_batch)(refresh_keys, states, params)
+    one_by_one = jax.vmap(refresh, (0, 0, None))(refresh_keys, states, params)
+    for got, want in zip(jax.tree_util.tree_leaves(batched), jax.tree_util.tree_leaves(one_by_one)):
+        np.testing.assert_array_equal(got, want)
+    assert batched.spares.walls.shape == (6, N_SPARES, SIZE, SIZE) and not np.any(batched.next_spare)
+    assert len({np.asarray(w).tobytes() for w in batched.spares.walls.reshape(-1, SIZE, SIZE)}) > N_SPARES
+
+
+def test_buffered_reset_starts_the_level_its_key_draws(env, buffered):
+    _, reset, _, _ = buffered
+    params = env.default_params()
+    _, bstate = reset(jax.random.key(5), params)
+    k_level, k_spares = jax.random.split(jax.random.key(5))
+    assert same_level(bstate.env_state, env.sample_level(k_level, params))
+    for i, key in enumerate(jax.random.split(k_spares, N_SPARES)):
+        assert same_level(jax.tree_util.tree_map(lambda x: x[i], bstate.spares), env.sample_level(key, params))
+
+
 def test_buffered_termination_keeps_reward_and_continues_without_done(env, buffered):
     _, reset, step, _ = buffered
     params = env.default_params()

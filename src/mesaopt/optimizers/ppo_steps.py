@@ -51,9 +51,7 @@ def step_envs(ppo: PPO, env_params, carry: RunnerState, key, k_env, action, log_
 def refresh_levels(ppo: PPO, state: RunnerState, env_params) -> RunnerState:
     """Redraw every environment's spare levels (once per rollout)."""
     key, k_refresh = jax.random.split(state.key)
-    env_state = jax.vmap(ppo.env.refresh, (0, 0, None))(
-        jax.random.split(k_refresh, ppo.cfg.n_envs), state.env_state, env_params
-    )
+    env_state = ppo.env.refresh_batch(jax.random.split(k_refresh, ppo.cfg.n_envs), state.env_state, env_params)
     return eqx.tree_at(lambda s: (s.key, s.env_state), state, (key, env_state))
 
 
