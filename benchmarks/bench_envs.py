@@ -4,8 +4,10 @@
 
 Every JAX environment is stepped the way a JAX learner steps it: random actions, ``jit(scan(vmap(step)))``, the
 environment's own auto-reset, and observations and rewards folded into a checksum so XLA cannot drop them.
-Batch sizes 1, 64 and 1024; each row is the median over ``--repeats`` timed windows of ``--seconds``, compile
-excluded (reported in its own column). Farama Minigrid is stepped from a Python loop (batch 1; it is not batched).
+Batch sizes 1, 64, 1024 and 4096; each row is the median over ``--repeats`` timed windows of ``--seconds``, compile
+excluded (reported in its own column). On every JAX side alike, a batch is split across the JAX CPU devices (one per
+core, set by ``mesaopt._xla_flags``; ``--one-device`` turns the split off). Farama Minigrid is stepped from a Python
+loop (batch 1) and, to use every core, through gymnasium's ``AsyncVectorEnv`` with one worker process per core.
 
 mesaopt rows: the 7×7 perfect maze (a fresh Kruskal maze per episode, fully observed 3×7×7 grid):
 ``buffered`` = ``BufferedAutoReset`` (2 spares) refreshed once per 32 steps (how the PPO loop steps it with its defaults);
@@ -17,6 +19,7 @@ Empty-8x8 (the closest in size to a 7×7 maze). Ratios compare each side at its 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -60,6 +63,31 @@ def steps_per_env(batch: int) -> int:
 # ----------------------------------------------------------------------------------------------- JAX sides
 
 
+SPLIT_ENV = "MESAOPT_BENCH_SPLIT"
+"""Worker environment variable: "1" splits each batch across the JAX CPU devices, "0" keeps it on one."""
+
+
+def split_over_devices(carry, batch: int):
+    """``carry`` with every leaf whose leading axis is the batch split across the JAX devices, the rest replicated.
+
+    Returns ``(carry, n_devices)``; a batch that does not divide evenly (batch 1) stays on one device.
+    """
+    import jax
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    devices = jax.devices()
+    if os.environ.get(SPLIT_ENV, "1") != "1" or len(devices) < 2 or batch % len(devices):
+        return carry, 1
+    mesh = Mesh(np.asarray(devices), ("batch",))
+    split, whole = NamedSharding(mesh, PartitionSpec("batch")), NamedSharding(mesh, PartitionSpec())
+
+    def place(leaf):
+        return jax.device_put(leaf, split if leaf.ndim and leaf.shape[0] == batch else whole)
+
+    return jax.tree_util.tree_map(place, carry), len(devices)
+
+
 def jax_side(build):
     """Worker setup for a JAX side. ``build(variant, batch) -> (init(key), step(key, carry), refresh|None)``."""
     import jax
@@ -91,11 +119,12 @@ def jax_side(build):
             init, step, refresh = build(variant, batch)
             start = time.perf_counter()
             carry = (jax.jit(init)(jax.random.key(0)), jax.random.key(1), jnp.zeros((), jnp.float32))
+            carry, n_devices = split_over_devices(carry, batch)
             run = jax.jit(make_rollout(step, refresh, n_steps)).lower(carry).compile()
             compile_s = time.perf_counter() - start
             carry = jax.block_until_ready(run(carry))  # warm-up
             compiled[variant, batch] = [run, carry]
-            return {"compile_s": compile_s}
+            return {"compile_s": compile_s, "devices": n_devices}
         entry = compiled[variant, batch]
 
         def run_once():
@@ -113,9 +142,7 @@ def same_xla_flags_as_mesaopt() -> None:
 
 
 def xla_info() -> dict:
-    import os
-
-    return {"XLA_FLAGS": os.environ.get("XLA_FLAGS", "")}
+    return {"XLA_FLAGS": os.environ.get("XLA_FLAGS", ""), "batch_split": os.environ.get(SPLIT_ENV, "1") == "1"}
 
 
 def setup_mesaopt():
@@ -214,25 +241,25 @@ def setup_xminigrid():
 
 
 def setup_farama():
+    from importlib.metadata import version
+
     import gymnasium as gym
     import minigrid  # noqa: F401  (registers the MiniGrid-* ids)
     import numpy as np
-    from importlib.metadata import version
 
     names = {"FourRooms": "MiniGrid-FourRooms-v0", "Empty-8x8": "MiniGrid-Empty-8x8-v0"}
     envs = {}
 
-    def handle(msg):
-        variant = msg["variant"]
-        if msg["batch"] != 1:
-            raise ValueError("Farama Minigrid is stepped one environment at a time (batch 1 only)")
-        if msg["op"] == "prepare":
-            start = time.perf_counter()
+    def make(variant, batch):
+        if batch == 1:
             env = gym.make(names[variant])
-            env.reset(seed=0)
-            envs[variant] = (env, np.random.default_rng(0).integers(0, env.action_space.n, 1 << 16))
-            return {"compile_s": time.perf_counter() - start}
-        env, actions = envs[variant]
+        else:  # one worker process per env (Minigrid's mission space cannot live in shared memory)
+            env = gym.vector.AsyncVectorEnv([lambda: gym.make(names[variant])] * batch, shared_memory=False)
+        env.reset(seed=0)
+        n_actions = (env.action_space if batch == 1 else env.single_action_space).n
+        return env, np.random.default_rng(0).integers(0, n_actions, 1 << 16)
+
+    def step_loop(env, actions, seconds):
         steps, start = 0, time.perf_counter()
         while True:
             for _ in range(256):
@@ -241,8 +268,29 @@ def setup_farama():
                 if terminated or truncated:
                     env.reset()
             elapsed = time.perf_counter() - start
-            if elapsed >= msg["seconds"]:
-                return {"steps_per_s": steps / elapsed}
+            if elapsed >= seconds:
+                return steps / elapsed
+
+    def step_vector(env, actions, seconds):  # the vector env resets ended episodes itself
+        calls, start = 0, time.perf_counter()
+        while True:
+            for _ in range(16):
+                env.step(actions[calls % len(actions)])
+                calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds:
+                return calls * env.num_envs / elapsed
+
+    def handle(msg):
+        variant, batch = msg["variant"], msg["batch"]
+        if msg["op"] == "prepare":
+            start = time.perf_counter()
+            envs[variant, batch] = make(variant, batch)
+            return {"compile_s": time.perf_counter() - start}
+        env, actions = envs[variant, batch]
+        if batch == 1:
+            return {"steps_per_s": step_loop(env, actions, msg["seconds"])}
+        return {"steps_per_s": step_vector(env, actions.reshape(-1, batch), msg["seconds"])}
 
     info = {"versions": {n: version(n) for n in ("minigrid", "gymnasium")}, "envs": names}
     return info, handle
@@ -255,7 +303,9 @@ SETUPS = {"mesaopt": setup_mesaopt, "navix": setup_navix, "xminigrid": setup_xmi
 
 
 def batches_for(side: str, batches: list[int]) -> list[int]:
-    return [1] if side == "farama" else batches
+    """Farama: one env in a loop, and one ``AsyncVectorEnv`` worker per core (its way to use every core)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return sorted({1, cores}) if side == "farama" else batches
 
 
 def run_driver(args) -> dict:
@@ -263,12 +313,14 @@ def run_driver(args) -> dict:
     workers, compile_s, errors, versions = {}, {}, {}, {}
     for side in args.sides:
         items = [{"variant": v, "batch": b} for v in SIDES[side] for b in batches_for(side, args.batches)]
-        worker, compiled, failed = h.prepare_side(script, side, items, tag="envs")
+        split = {SPLIT_ENV: "0" if args.one_device else "1"}
+        worker, compiled, failed = h.prepare_side(script, side, items, env=split, tag="envs")
         compile_s.update(compiled)
         errors.update(failed)
         if worker is not None:
             workers[side] = worker
-            versions[side] = {**worker.info.get("versions", {}), "XLA_FLAGS": worker.info.get("XLA_FLAGS")}
+            versions[side] = {**worker.info.get("versions", {}), "XLA_FLAGS": worker.info.get("XLA_FLAGS"),
+                              "batch_split": worker.info.get("batch_split")}
     items = {key: {"variant": key[1], "batch": key[2]} for key in compile_s if key[0] in workers}
     samples = h.measure_round_robin(workers, items, args.repeats, errors, tag="envs", seconds=args.seconds)
     for worker in workers.values():
@@ -292,6 +344,8 @@ def report(result: dict) -> None:
     print()
     print(f"Environment steps/s (median of {result['args']['repeats']} x {result['args']['seconds']} s; "
           "compile excluded)")
+    where = "on one device" if result["args"].get("one_device") else "split across the JAX CPU devices (one per core)"
+    print(f"JAX batches {where}; Farama batch > 1 = AsyncVectorEnv, one worker process per env")
     h.print_table(
         ["side", "env", "batch", "steps/s", "min", "max", "compile s"],
         [
@@ -330,7 +384,9 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3, help="timed windows per row (median reported)")
     parser.add_argument("--seconds", type=float, default=1.5, help="length of one timed window")
-    parser.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",")], default=[1, 64, 1024])
+    parser.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",")], default=[1, 64, 1024, 4096])
+    parser.add_argument("--one-device", action="store_true",
+                        help="keep each JAX batch on one device (default: split across the CPU devices)")
     parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
     args = parser.parse_args()
     if args.worker:

@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import optax
 
 from mesaopt.envs.wrappers import BufferedAutoReset
+from mesaopt.optimizers.skeleton import model_skeleton
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def make_ppo(cfg: PPOConfig, env, model_factory: Callable, total_steps: int) -> 
     if total_steps < 1:
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     n_updates = -(-total_steps // cfg.steps_per_update)
-    static_model = eqx.filter(model_factory(jax.random.key(0)), eqx.is_array, inverse=True)
+    static_model = model_skeleton(model_factory)
     if hasattr(static_model, "initial_hidden") and cfg.n_envs % cfg.n_minibatches:
         raise ValueError(
             f"a recurrent model's minibatches are groups of whole environments: ppo.n_envs ({cfg.n_envs}) must "

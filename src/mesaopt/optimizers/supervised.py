@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import optax
 
 from mesaopt.errors import MesaoptError
+from mesaopt.optimizers.skeleton import model_skeleton
 
 
 @dataclass(frozen=True)
@@ -151,5 +152,5 @@ class Supervised:
 def make_supervised(cfg: SupervisedConfig, model_factory: Callable, loss_fn: Callable) -> Supervised:
     """Configure supervised training of ``model_factory(key) -> module`` on ``loss_fn``."""
     cfg.validate()
-    static_model = eqx.filter(model_factory(jax.random.key(0)), eqx.is_array, inverse=True)
+    static_model = model_skeleton(model_factory)
     return Supervised(cfg, static_model, model_factory, loss_fn, make_optimizer(cfg))
