@@ -70,7 +70,7 @@ SPLIT_ENV = "MESAOPT_BENCH_SPLIT"
 def split_over_devices(carry, batch: int):
     """``carry`` with every leaf whose leading axis is the batch split across the JAX devices, the rest replicated.
 
-    Returns ``(carry, n_devices)``; a batch that does not divide evenly (batch 1) stays on one device.
+    A batch that does not divide evenly over the devices (batch 1) stays on one device.
     """
     import jax
     import numpy as np
@@ -78,14 +78,14 @@ def split_over_devices(carry, batch: int):
 
     devices = jax.devices()
     if os.environ.get(SPLIT_ENV, "1") != "1" or len(devices) < 2 or batch % len(devices):
-        return carry, 1
+        return carry
     mesh = Mesh(np.asarray(devices), ("batch",))
     split, whole = NamedSharding(mesh, PartitionSpec("batch")), NamedSharding(mesh, PartitionSpec())
 
     def place(leaf):
         return jax.device_put(leaf, split if leaf.ndim and leaf.shape[0] == batch else whole)
 
-    return jax.tree_util.tree_map(place, carry), len(devices)
+    return jax.tree_util.tree_map(place, carry)
 
 
 def jax_side(build):
@@ -119,12 +119,12 @@ def jax_side(build):
             init, step, refresh = build(variant, batch)
             start = time.perf_counter()
             carry = (jax.jit(init)(jax.random.key(0)), jax.random.key(1), jnp.zeros((), jnp.float32))
-            carry, n_devices = split_over_devices(carry, batch)
+            carry = split_over_devices(carry, batch)
             run = jax.jit(make_rollout(step, refresh, n_steps)).lower(carry).compile()
             compile_s = time.perf_counter() - start
             carry = jax.block_until_ready(run(carry))  # warm-up
             compiled[variant, batch] = [run, carry]
-            return {"compile_s": compile_s, "devices": n_devices}
+            return {"compile_s": compile_s}
         entry = compiled[variant, batch]
 
         def run_once():

@@ -76,7 +76,7 @@ class BufferedAutoReset(eqx.Module):
 
     def reset(self, key, params):
         """A fresh episode and ``n_spares`` spare levels, all drawn by one ``vmap`` of ``sample_level`` (one copy
-        of the level generator in the compiled program instead of ``1 + n_spares``: it dominates compile time)."""
+        of the level generator in the compiled program instead of ``1 + n_spares``)."""
         k_level, k_spares = jax.random.split(key)
         keys = jnp.concatenate([k_level[None], jax.random.split(k_spares, self.n_spares)])
         levels = jax.vmap(self.env.sample_level, (0, None))(keys, params)
@@ -95,9 +95,9 @@ class BufferedAutoReset(eqx.Module):
     def refresh_batch(self, keys, states: BufferedState, params) -> BufferedState:
         """``vmap(refresh)`` over a batch of environments (one key each), with the same levels.
 
-        The spares of every environment are drawn as one flat batch: on XLA CPU a ``vmap`` nested inside the
-        batch's ``vmap`` ran ~1.5x slower, and unrolling the spares put ``n_spares`` copies of the level
-        generator into the program (each one adds compile time).
+        The spares of every environment are drawn as one flat batch. On XLA CPU a ``vmap`` nested inside the
+        batch's ``vmap`` ran ~1.5x slower, and drawing the spares one by one (unrolled) made the buffered maze
+        ~1.4x slower at batch 1024 (benchmarks/README.md, "Where mesaopt's environment time goes").
         """
         spare_keys = jax.vmap(lambda key: jax.random.split(key, self.n_spares))(keys)
         flat = jax.vmap(self.env.sample_level, (0, None))(spare_keys.reshape(-1), params)
