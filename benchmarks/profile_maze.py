@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 
@@ -33,7 +34,7 @@ def make_rollout(mode: str, batch: int, per_refresh: int, n_spares: int):
         keys = jax.random.split(k_env, batch)
         if mode == "bare":
             obs, env_state, reward, *_ = jax.vmap(maze.step, (0, 0, 0, None))(keys, state.env_state, action, params)
-            state = type(state)(env_state=env_state, spares=state.spares, next_spare=state.next_spare)
+            state = eqx.tree_at(lambda s: s.env_state, state, env_state)
         else:
             obs, state, reward, *_ = jax.vmap(env.step, (0, 0, 0, None))(keys, state, action, params)
         return (state, key, acc + reward.sum() + obs.sum(dtype=jnp.float32)), None

@@ -9,11 +9,13 @@ import pytest
 
 from mesaopt.envs import ENVS, INFO_KEYS, MAZE_ENVS, Level, Maze, corner_region, make_params, misgeneralization_params
 from mesaopt.envs.ascii import level_from_ascii
-from mesaopt.envs.maze import MAX_MATMUL_CELLS, OBS_FORMATS, _sample_cell
+from mesaopt.envs.maze import MAX_MATMUL_CELLS, OBS_FORMATS, _cell_from_word
 from mesaopt.envs.maze_generation import (
     count_passages,
     generate_open_room,
     generate_perfect_maze,
+    layout_words,
+    perfect_maze_from_words,
     random_ranks,
     room_mask,
     rooms_per_side,
@@ -370,14 +372,32 @@ def test_egocentric_obs_centres_the_agent(compiled):
             assert obs[1, centre + goal[0] - agent[0], centre + goal[1] - agent[1]] == 1.0
 
 
+def test_a_level_is_one_draw_of_random_words(compiled):
+    c = compiled("maze", "grid")
+    train, _ = misgeneralization_params(SIZE, 3)
+    n = layout_words("perfect", SIZE)
+    sample = jax.jit(c.env.sample_level)
+    for key in jax.random.split(jax.random.key(8), 6):
+        words = jax.random.bits(key, (n + 3,), jnp.uint32)
+        level = sample(key, train)
+        walls = perfect_maze_from_words(words[:n], SIZE)
+        np.testing.assert_array_equal(level.walls, walls)
+        np.testing.assert_array_equal(generate_perfect_maze(key, SIZE), perfect_maze_from_words(
+            jax.random.bits(key, (n,), jnp.uint32), SIZE))  # the key-based generator reads the same words
+        goal = _cell_from_word(words[n + 1], train.goal_mask & ~walls)
+        np.testing.assert_array_equal(level.goal_pos, goal)
+        not_goal = jnp.ones((SIZE, SIZE), bool).at[goal[0], goal[1]].set(False)
+        np.testing.assert_array_equal(level.agent_pos, _cell_from_word(words[n + 2], train.start_mask & ~walls & not_goal))
+
+
 @pytest.mark.parametrize("size", [7, 17])  # the triangular-matmul draw (<= MAX_MATMUL_CELLS) and the cumsum one
 def test_cell_draw_is_the_rank_th_allowed_cell(size):
     assert (size * size <= MAX_MATMUL_CELLS) == (size == 7)
     rng = np.random.default_rng(size)
-    for i, key in enumerate(jax.random.split(jax.random.key(11), 20)):
+    for i in range(20):
         allowed = rng.random((size, size)) < (0.05 if i % 2 else 0.6)
         allowed[rng.integers(size), rng.integers(size)] = True
         flat = np.flatnonzero(allowed.ravel())
-        rank = int(jax.random.randint(key, (), 0, len(flat)))
-        expected = divmod(int(flat[rank]), size)
-        assert tuple(int(v) for v in _sample_cell(key, jnp.asarray(allowed))) == expected
+        word = int(rng.integers(2**32, dtype=np.uint64))
+        expected = divmod(int(flat[word % len(flat)]), size)
+        assert tuple(int(v) for v in _cell_from_word(jnp.uint32(word), jnp.asarray(allowed))) == expected

@@ -139,6 +139,28 @@ def test_buffered_reset_starts_the_level_its_key_draws(env, buffered):
         assert same_level(jax.tree_util.tree_map(lambda x: x[i], bstate.spares), env.sample_level(key, params))
 
 
+def test_buffered_unstarted_env_begins_on_its_first_spare_after_a_refresh(env, buffered):
+    wrapper, _, step, refresh = buffered
+    params = env.default_params()
+    obs, bstate = jax.jit(wrapper.unstarted)(params)
+    assert not bool(bstate.started) and not np.any(obs) and not np.any(bstate.env_state.walls)
+    assert bstate.spares.walls.shape == (N_SPARES, SIZE, SIZE)
+    bstate = refresh(jax.random.key(7), bstate, params)
+    assert not bool(bstate.started)  # a refresh draws spares; it does not start an episode
+    start = jax.jit(wrapper.start)
+    obs, bstate = start(obs, bstate, params)
+    first = jax.tree_util.tree_map(lambda x: x[0], bstate.spares)
+    assert bool(bstate.started) and int(bstate.next_spare) == 1 and int(bstate.env_state.time) == 0
+    assert same_level(bstate.env_state, first) and len(np.unique(np.asarray(first.walls))) == 2
+    np.testing.assert_array_equal(obs, env.observe(bstate.env_state))
+    _, bstate, *_ = step(jax.random.key(0), bstate, jnp.int32(1), params)
+    assert bool(bstate.started)
+    again_obs, again = start(jnp.full_like(obs, 7.0), bstate, params)  # already started: nothing changes
+    assert np.all(np.asarray(again_obs) == 7.0)
+    for got, want in zip(jax.tree_util.tree_leaves(again), jax.tree_util.tree_leaves(bstate)):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_buffered_termination_keeps_reward_and_continues_without_done(env, buffered):
     _, reset, step, _ = buffered
     params = env.default_params()

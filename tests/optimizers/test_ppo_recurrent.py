@@ -119,17 +119,20 @@ def test_recurrent_minibatches_must_divide_the_env_count():
 
 # Recorded from the feed-forward PPO code BEFORE recurrent support was added (same run as below; CPU, jax 0.10.2).
 # On that machine the arrays after the change were bit-identical; across machines we allow rounding differences.
+# Re-recorded on 2026-11-23 for two deliberate changes of which levels are played: PPO.init draws no levels (the
+# first refresh supplies them, tests/optimizers/test_ppo_start.py), and a level is one draw of random words
+# (tests/envs/test_maze.py::test_a_level_is_one_draw_of_random_words).
 _FF_FINGERPRINT = {
-    "actor0_weight_row0": [-0.060331474989652634, 0.015473000705242157, 0.09939741343259811, -0.03929982706904411],
-    "policy_head_weight_col0": [0.0006112430128268898, 0.0035421433858573437, -0.005852428264915943,
-                                -0.00730246864259243],
-    "value_head_weight_row0": [-0.4399551749229431, -0.052560579031705856, 0.19565987586975098, 0.0161590613424778],
-    "value_head_bias": [4.999739394406788e-05],
-    "episodes_finished": [0.0, 2.0],
-    "policy_loss": [-0.0030504825990647078, -0.0012644992675632238],
-    "value_loss": [0.012904861941933632, 0.07156684249639511],
-    "entropy": [1.3861761093139648, 1.3858904838562012],
-    "approx_kl": [0.00010715890675783157, 1.2599397450685501e-05],
+    "actor0_weight_row0": [-0.05653667077422142, 0.01910685934126377, 0.1032479777932167, -0.035665739327669144],
+    "policy_head_weight_col0": [0.0013875357108190656, -0.0001803732884582132, -0.0056092748418450356,
+                                -0.006402024999260902],
+    "value_head_weight_row0": [-0.4392624795436859, -0.04887356981635094, 0.1951918601989746, 0.01673874258995056],
+    "value_head_bias": [0.0007785865454934537],
+    "episodes_finished": [4.0, 0.0],
+    "policy_loss": [-0.0026003967504948378, -3.8323341868817806e-05],
+    "value_loss": [0.10092395544052124, 0.00798869226127863],
+    "entropy": [1.386265516281128, 1.3861711025238037],
+    "approx_kl": [3.747409209609032e-05, 4.7548674046993256e-06],
 }
 
 

@@ -61,21 +61,29 @@ def _kruskal_step(labels: Array, endpoints: tuple[Array, Array]) -> tuple[Array,
 
 
 def random_ranks(key: PRNGKeyArray, n: int) -> Int[Array, " n"]:
-    """A uniformly random permutation as ranks: ``rank[i]`` is item i's position in a random order.
+    """A uniformly random permutation as ranks: ``rank[i]`` is item i's position in a random order."""
+    return ranks_of_words(jax.random.bits(key, (n,), jnp.uint32))
 
-    Computed by pairwise comparison of uniform draws instead of a sort: XLA's CPU sort under ``vmap`` is ~15x
-    slower than this for the few dozen items a maze has (measured in benchmarks/bench_envs.py's history).
-    Ties between two float draws have probability ~n^2 / 2^24 and would merge two ranks; integer draws with
-    an index tiebreak make the ranks a permutation always.
+
+def ranks_of_words(words: Array) -> Int[Array, " n"]:
+    """Each of ``n`` random 32-bit words' rank among them (ties broken by index): a uniformly random permutation.
+
+    Computed by pairwise comparison instead of a sort: XLA's CPU sort under ``vmap`` is ~15x slower than this for
+    the few dozen items a maze has (measured in benchmarks/bench_envs.py's history). The index tiebreak makes the
+    ranks a permutation always.
     """
-    bits = jax.random.bits(key, (n,), jnp.uint32)
-    idx = jnp.arange(n)
-    before = (bits[None, :] < bits[:, None]) | ((bits[None, :] == bits[:, None]) & (idx[None, :] < idx[:, None]))
+    idx = jnp.arange(words.shape[0])
+    before = (words[None, :] < words[:, None]) | ((words[None, :] == words[:, None]) & (idx[None, :] < idx[:, None]))
     return jnp.sum(before, axis=1)
 
 
 def generate_perfect_maze(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
-    """Draw a randomized-Kruskal perfect maze (uniform random passage order); True marks a wall.
+    """Draw a randomized-Kruskal perfect maze (uniform random passage order); True marks a wall."""
+    return perfect_maze_from_words(jax.random.bits(key, (layout_words("perfect", size),), jnp.uint32), size)
+
+
+def perfect_maze_from_words(words: Array, size: int) -> Bool[Array, "h w"]:
+    """The perfect maze that one random 32-bit word per candidate passage (their ranks: the Kruskal order) gives.
 
     Everything is comparisons against static index vectors (no sort, gather, scatter or integer matmul: these
     are slow per element on XLA CPU under ``vmap``, and a fresh maze per episode makes generation a hot path),
@@ -88,7 +96,7 @@ def generate_perfect_maze(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
     if len(pairs) == 0:
         return walls
     n_edges = len(pairs)
-    order = (random_ranks(key, n_edges)[None, :] == jnp.arange(n_edges)[:, None]).astype(jnp.int32)  # [step, edge]
+    order = (ranks_of_words(words)[None, :] == jnp.arange(n_edges)[:, None]).astype(jnp.int32)  # [step, edge]
 
     def per_step(edge_values: np.ndarray) -> Array:
         """``edge_values`` (static, one per edge) in the random order: entry s belongs to the s-th edge tried."""
@@ -109,7 +117,22 @@ def generate_open_room(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
     return jnp.zeros((size, size), bool)
 
 
+def open_room_from_words(words: Array, size: int) -> Bool[Array, "h w"]:
+    """An empty room (it consumes no words)."""
+    del words
+    return jnp.zeros((size, size), bool)
+
+
 GENERATORS = {"perfect": generate_perfect_maze, "open": generate_open_room}
+
+FROM_WORDS = {"perfect": perfect_maze_from_words, "open": open_room_from_words}
+"""Each generator as a function of its random words (``layout_words`` of them); the same layouts as the key-based
+``GENERATORS`` give when the words are ``jax.random.bits(key, (layout_words(name, size),), jnp.uint32)``."""
+
+
+def layout_words(generator: str, size: int) -> int:
+    """Random 32-bit words one ``generator`` layout consumes: one per candidate passage, none for an open room."""
+    return len(candidate_passages(size)[0]) if generator == "perfect" else 0
 
 
 def count_passages(walls: Bool[Array, "h w"]) -> Int[Array, ""]:

@@ -51,6 +51,8 @@ class BufferedState(eqx.Module):
     """``Level`` with a leading axis of size ``n_spares``: the next episodes' levels."""
     next_spare: jax.Array
     """Index of the spare the next reset uses (wraps around; a wrap replays a level until ``refresh``)."""
+    started: jax.Array
+    """False while no episode has begun (a state from :meth:`BufferedAutoReset.unstarted`), True after."""
 
 
 class BufferedAutoReset(eqx.Module):
@@ -82,7 +84,31 @@ class BufferedAutoReset(eqx.Module):
         levels = jax.vmap(self.env.sample_level, (0, None))(keys, params)
         obs, env_state = self.env.reset_to_level(jax.tree_util.tree_map(lambda leaf: leaf[0], levels), params)
         spares = jax.tree_util.tree_map(lambda leaf: leaf[1:], levels)
-        return obs, BufferedState(env_state=env_state, spares=spares, next_spare=jnp.asarray(0, jnp.int32))
+        return obs, BufferedState(env_state, spares, jnp.asarray(0, jnp.int32), jnp.asarray(True))
+
+    def unstarted(self, params):
+        """``(obs, state)`` of an environment with no level drawn yet: zeros shaped like :meth:`reset`'s.
+
+        :meth:`refresh` (or :meth:`refresh_batch`) then draws its spares and :meth:`start` begins its first
+        episode on one. A learner that refreshes before its first step (PPO does, once per rollout) starts this
+        way instead of with :meth:`reset`, whose spares the first refresh would redraw unused: its init program
+        then holds no copy of the level generator, which was about 3 s of PPO's cold compile on 2 CPU cores.
+        """
+        shapes = jax.eval_shape(self.reset, jax.random.key(0), params)
+        obs, state = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        return obs, eqx.tree_at(lambda s: s.started, state, jnp.asarray(False))
+
+    def start(self, obs, state: BufferedState, params):
+        """Begin the first episode of an :meth:`unstarted` environment on its next spare; ``(obs, state)``.
+
+        A started environment is returned unchanged, so this can run at every refresh.
+        """
+        begin = ~state.started
+        first_obs, first_state = self.env.reset_to_level(self._next_level(state), params)
+        obs = jnp.where(begin, first_obs, obs)
+        env_state = _select(begin, first_state, state.env_state)
+        next_spare = state.next_spare + begin.astype(jnp.int32)
+        return obs, BufferedState(env_state, state.spares, next_spare, jnp.ones_like(state.started))
 
     def refresh(self, key, state: BufferedState, params) -> BufferedState:
         """Redraw every spare level of one environment (call once per rollout, outside the per-step loop).
@@ -90,7 +116,7 @@ class BufferedAutoReset(eqx.Module):
         For a batch of environments prefer :meth:`refresh_batch`: the same levels, faster than ``vmap(refresh)``.
         """
         spares = self._draw_spares(key, params)
-        return BufferedState(env_state=state.env_state, spares=spares, next_spare=jnp.asarray(0, jnp.int32))
+        return BufferedState(state.env_state, spares, jnp.asarray(0, jnp.int32), state.started)
 
     def refresh_batch(self, keys, states: BufferedState, params) -> BufferedState:
         """``vmap(refresh)`` over a batch of environments (one key each), with the same levels.
@@ -102,8 +128,7 @@ class BufferedAutoReset(eqx.Module):
         spare_keys = jax.vmap(lambda key: jax.random.split(key, self.n_spares))(keys)
         flat = jax.vmap(self.env.sample_level, (0, None))(spare_keys.reshape(-1), params)
         spares = jax.tree_util.tree_map(lambda leaf: leaf.reshape(keys.shape[0], self.n_spares, *leaf.shape[1:]), flat)
-        next_spare = jnp.zeros_like(states.next_spare)
-        return BufferedState(env_state=states.env_state, spares=spares, next_spare=next_spare)
+        return BufferedState(states.env_state, spares, jnp.zeros_like(states.next_spare), states.started)
 
     def step(self, key, state: BufferedState, action, params):
         obs, env_state, reward, terminated, truncated, info = self.env.step(key, state.env_state, action, params)
@@ -115,7 +140,7 @@ class BufferedAutoReset(eqx.Module):
         else:
             obs = jnp.where(done, reset_obs, obs)
         next_spare = state.next_spare + done.astype(jnp.int32)
-        new_state = BufferedState(env_state=env_state, spares=state.spares, next_spare=next_spare)
+        new_state = BufferedState(env_state, state.spares, next_spare, state.started)
         return obs, new_state, reward, terminated, truncated, info
 
     def _next_level(self, state: BufferedState):

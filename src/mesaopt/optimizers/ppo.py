@@ -150,9 +150,11 @@ class PPO:
         return hasattr(self.static_model, "initial_hidden")
 
     def init(self, key, env_params) -> RunnerState:
-        k_model, k_env, k_run = jax.random.split(key, 3)
+        k_model, _, k_run = jax.random.split(key, 3)  # the middle key is unused since levels come from refreshes
         params = eqx.filter(self.model_factory(k_model), eqx.is_array)
-        obs, env_state = jax.vmap(self.env.reset, (0, None))(jax.random.split(k_env, self.cfg.n_envs), env_params)
+        obs, env_state = jax.tree_util.tree_map(
+            lambda leaf: jnp.broadcast_to(leaf, (self.cfg.n_envs, *leaf.shape)), self.env.unstarted(env_params)
+        )
         zeros = jnp.zeros(self.cfg.n_envs)
         hidden = None
         if self.recurrent:

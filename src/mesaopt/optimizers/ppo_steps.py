@@ -49,10 +49,14 @@ def step_envs(ppo: PPO, env_params, carry: RunnerState, key, k_env, action, log_
 
 
 def refresh_levels(ppo: PPO, state: RunnerState, env_params) -> RunnerState:
-    """Redraw every environment's spare levels (once per rollout)."""
+    """Redraw every environment's spare levels (once per rollout); the first time, start each on a spare.
+
+    ``PPO.init`` draws no level (``BufferedAutoReset.unstarted``): the first refresh supplies every level.
+    """
     key, k_refresh = jax.random.split(state.key)
     env_state = ppo.env.refresh_batch(jax.random.split(k_refresh, ppo.cfg.n_envs), state.env_state, env_params)
-    return eqx.tree_at(lambda s: (s.key, s.env_state), state, (key, env_state))
+    obs, env_state = jax.vmap(ppo.env.start, (0, 0, None))(state.obs, env_state, env_params)
+    return eqx.tree_at(lambda s: (s.key, s.obs, s.env_state), state, (key, obs, env_state))
 
 
 def collect_rollout(ppo: PPO, state: RunnerState, env_params):
