@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from mesaopt.models import CNNActorCritic, MLPActorCritic
+from mesaopt.models.actor_critic import dense
 
 OBS_SHAPE = (3, 5, 5)
 
@@ -24,10 +25,18 @@ def obs():
 def _mlp_reference(model, obs, delta_actor0=0.0):
     """The MLP actor-critic written out by hand (the pre-steer code path)."""
     x = obs.reshape(-1)
-    h0 = jnp.tanh(model.actor.layers[0](x)) + delta_actor0
-    logits = model.policy_head(jnp.tanh(model.actor.layers[1](h0)))
-    value = model.value_head(jnp.tanh(model.critic.layers[1](jnp.tanh(model.critic.layers[0](x)))))[0]
+    h0 = jnp.tanh(dense(model.actor.layers[0], x)) + delta_actor0
+    logits = dense(model.policy_head, jnp.tanh(dense(model.actor.layers[1], h0)))
+    value = dense(model.value_head, jnp.tanh(dense(model.critic.layers[1], jnp.tanh(dense(model.critic.layers[0], x)))))[0]
     return logits, value
+
+
+def test_dense_is_the_equinox_linear_layer(models, obs):
+    layer = models["mlp"].actor.layers[0]
+    batch = jax.random.normal(jax.random.key(2), (16, layer.in_features))
+    np.testing.assert_allclose(dense(layer, obs.reshape(-1)), layer(obs.reshape(-1)), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(jax.vmap(lambda x: dense(layer, x))(batch), jax.vmap(layer)(batch), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(dense(layer, batch[0]), dense(layer, batch[1]))
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])

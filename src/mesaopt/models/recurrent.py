@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from mesaopt.models.actor_critic import Steer, check_steer, hook, orthogonal_linear
+from mesaopt.models.actor_critic import Steer, check_steer, dense, hook, orthogonal_linear
 
 
 class _RecurrentActorCritic(eqx.Module):
@@ -73,10 +73,10 @@ class GRUActorCritic(_RecurrentActorCritic):
         acts: dict[str, Array] = {}
         x = obs.reshape(-1)
         for i, layer in enumerate(self.encoder):
-            x = hook(acts, f"encoder.{i}.hook_post", jnp.tanh(layer(x)), steer)
+            x = hook(acts, f"encoder.{i}.hook_post", jnp.tanh(dense(layer, x)), steer)
         hidden = hook(acts, "gru.hook_hidden", self.cell(x, hidden), steer)
-        logits = hook(acts, "hook_logits", self.policy_head(hidden), steer)
-        value = hook(acts, "hook_value", self.value_head(hidden)[0], steer)
+        logits = hook(acts, "hook_logits", dense(self.policy_head, hidden), steer)
+        value = hook(acts, "hook_value", dense(self.value_head, hidden)[0], steer)
         return (hidden, (logits, value), acts) if capture else (hidden, (logits, value))
 
 
@@ -156,7 +156,7 @@ class ConvGRUActorCritic(_RecurrentActorCritic):
         acts: dict[str, Array] = {}
         x = hook(acts, "encoder.0.hook_post", jax.nn.relu(conv3x3(self.encoder, obs)), steer)
         hidden = hook(acts, "gru.hook_hidden", self.cell(x, hidden), steer)
-        x = hook(acts, "dense.hook_post", jax.nn.relu(self.dense(hidden.reshape(-1))), steer)
-        logits = hook(acts, "hook_logits", self.policy_head(x), steer)
-        value = hook(acts, "hook_value", self.value_head(x)[0], steer)
+        x = hook(acts, "dense.hook_post", jax.nn.relu(dense(self.dense, hidden.reshape(-1))), steer)
+        logits = hook(acts, "hook_logits", dense(self.policy_head, x), steer)
+        value = hook(acts, "hook_value", dense(self.value_head, x)[0], steer)
         return (hidden, (logits, value), acts) if capture else (hidden, (logits, value))
