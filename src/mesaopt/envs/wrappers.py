@@ -92,7 +92,7 @@ class BufferedAutoReset(eqx.Module):
         :meth:`refresh` (or :meth:`refresh_batch`) then draws its spares and :meth:`start` begins its first
         episode on one. A learner that refreshes before its first step (PPO does, once per rollout) starts this
         way instead of with :meth:`reset`, whose spares the first refresh would redraw unused: its init program
-        then holds no copy of the level generator, which was about 3 s of PPO's cold compile on 2 CPU cores.
+        then holds no copy of the level generator, which was 2-4 s of PPO's cold compile on 2 CPU cores.
         """
         shapes = jax.eval_shape(self.reset, jax.random.key(0), params)
         obs, state = jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)

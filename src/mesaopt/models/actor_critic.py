@@ -37,7 +37,7 @@ def dense(layer: eqx.nn.Linear, x: Array) -> Array:
     """``layer(x)`` computed as ``x @ W.T + b``: the same sum, but under ``vmap`` XLA gets a plain row-major matmul.
 
     Equinox's ``W @ x``, vmapped, puts the batch axis last and XLA then transposes activations back and forth in
-    the backward pass: PPO's 1-seed update on the 7×7 maze ran about 25 % slower (benchmarks/README.md).
+    the backward pass: PPO trained one seed on the 7×7 maze about 1.5x slower (benchmarks/README.md).
     """
     y = x @ layer.weight.T
     return y if layer.bias is None else y + layer.bias
