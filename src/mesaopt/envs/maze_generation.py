@@ -111,16 +111,16 @@ def perfect_maze_from_words(words: Array, size: int) -> Bool[Array, "h w"]:
     return walls & ~jnp.any(opened_cells, axis=0).reshape(size, size)
 
 
-def generate_open_room(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
-    """An empty room: no walls at all (the key is unused but kept for a uniform signature)."""
-    del key
-    return jnp.zeros((size, size), bool)
-
-
 def open_room_from_words(words: Array, size: int) -> Bool[Array, "h w"]:
-    """An empty room (it consumes no words)."""
+    """An empty room: no walls at all (it consumes no words)."""
     del words
     return jnp.zeros((size, size), bool)
+
+
+def generate_open_room(key: PRNGKeyArray, size: int) -> Bool[Array, "h w"]:
+    """An empty room (the key is unused but kept for a uniform signature)."""
+    del key
+    return open_room_from_words(None, size)
 
 
 GENERATORS = {"perfect": generate_perfect_maze, "open": generate_open_room}
