@@ -90,7 +90,7 @@ def run_preset(name: str, overrides: list[str], *, root: Path, force: bool) -> i
     """Run (or reuse) a preset; the run directory is printed on the last stdout line."""
     from mesaopt.experiments.overrides import apply_overrides
     from mesaopt.experiments.presets import PRESETS
-    from mesaopt.experiments.store import RunWriter, clean_partial, find_complete_run
+    from mesaopt.experiments.store import RunWriter, clean_partial, code_changes, find_complete_run
     from mesaopt.reports.registry import REPORT_WRITERS
 
     if name not in PRESETS:
@@ -104,6 +104,9 @@ def run_preset(name: str, overrides: list[str], *, root: Path, force: bool) -> i
     existing = find_complete_run(root, name, config)
     if existing is not None and not force:
         console.print(f"reusing stored run (same config; --force retrains): {existing}")
+        changes = code_changes(existing)
+        if changes:
+            console.print(f"note: other code made it ({'; '.join(changes)}); a fresh run may give other numbers")
         print(existing)
         return 0
     enable_compile_cache()

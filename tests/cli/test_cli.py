@@ -60,7 +60,24 @@ def test_same_config_reuses_the_stored_run(stored_run, capsys):
     before = (run_dir / "report.json").stat().st_mtime_ns
     assert _run_ok(["run", "maze-misgen", "--root", str(root), *TINY]) == run_dir
     assert (run_dir / "report.json").stat().st_mtime_ns == before
-    assert "reusing" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "reusing" in err and "note:" not in err  # made by this very code
+
+
+def test_reusing_a_run_made_by_other_code_says_so(stored_run, tmp_path, capsys):
+    import shutil
+
+    _, run_dir = stored_run
+    copy_root = tmp_path / "runs"
+    shutil.copytree(run_dir, copy_root / run_dir.name)
+    versions_file = copy_root / run_dir.name / "versions.json"
+    versions = json.loads(versions_file.read_text())
+    versions["mesaopt_source"] = "000000000000"
+    versions_file.write_text(json.dumps(versions))
+    assert _run_ok(["run", "maze-misgen", "--root", str(copy_root), *TINY]) == copy_root / run_dir.name
+    err = capsys.readouterr().err
+    assert "reusing" in err and "note: other code made it (mesaopt_source 000000000000 -> " in err
+    assert json.loads(versions_file.read_text()) == versions  # reuse rewrites nothing
 
 
 def test_checkpoint_round_trip_and_foreign_checkpoint(stored_run, tmp_path):

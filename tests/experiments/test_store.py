@@ -15,10 +15,12 @@ from mesaopt.experiments.catalog import list_runs, rebuild_catalog, record_run
 from mesaopt.experiments.store import (
     RunWriter,
     clean_partial,
+    code_changes,
     config_hash,
     find_complete_run,
     load_run,
     run_name,
+    source_fingerprint,
 )
 
 CONFIG = {"env": "maze", "size": 7, "lr": 3e-4, "seeds": [0, 1, 2]}
@@ -229,3 +231,35 @@ def test_concurrent_catalog_writes_all_land(tmp_path):
     assert names == {a[1] for a in args}
     assert mode == "wal"
     assert catalog.BUSY_TIMEOUT_S == 10.0
+
+
+def test_source_fingerprint_changes_with_any_edit_and_only_then(tmp_path):
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    (package / "notes.txt").write_text("not code")
+    before = source_fingerprint(package)
+    assert len(before) == 12 and source_fingerprint(package) == before
+    (package / "notes.txt").write_text("still not code")
+    assert source_fingerprint(package) == before
+    (package / "sub" / "b.py").write_text("y = 3\n")
+    assert source_fingerprint(package) != before
+    (package / "sub" / "b.py").write_text("y = 2\n")
+    (package / "sub" / "b.py").rename(package / "b2.py")  # same bytes, another path
+    assert source_fingerprint(package) != before
+
+
+def test_code_changes_name_what_differs_from_the_code_that_made_a_run(tmp_path):
+    final = _finish(tmp_path)
+    versions = json.loads((final / "versions.json").read_text())
+    assert versions["mesaopt_source"] == source_fingerprint()
+    assert code_changes(final) == []
+    versions["jax"], old_source = "0.0.1", versions.pop("mesaopt_source")
+    (final / "versions.json").write_text(json.dumps(versions))
+    changes = code_changes(final)
+    assert len(changes) == 2 and changes[0].startswith("jax 0.0.1 -> ")
+    assert changes[1] == f"mesaopt_source not recorded -> {old_source}"
+    (final / "versions.json").write_text("{not json")
+    assert {c.split()[0] for c in code_changes(final)} == {
+        "jax", "jaxlib", "equinox", "optax", "numpy", "mesaopt", "mesaopt_source"}  # unreadable: every entry differs

@@ -2,7 +2,8 @@
 
 A run lives in ``<root>/<preset>-<hash10>`` where ``hash10`` is :func:`config_hash` of its config.
 :class:`RunWriter` builds it in ``<root>/.partial/<name>-<pid>-<random>`` and, in :meth:`RunWriter.finalize`,
-writes ``config.json``, ``run.json`` (preset, hash, time, wall seconds, headline), ``versions.json``, then
+writes ``config.json``, ``run.json`` (preset, hash, time, wall seconds, headline), ``versions.json`` (package
+versions, mesaopt's :func:`source_fingerprint`, platform, devices), then
 the ``COMPLETE`` marker last, and renames the directory into place. A directory without ``COMPLETE``
 is never a run, so a process killed at any moment leaves either the earlier complete run or nothing;
 leftovers are cleared by :func:`clean_partial` when the next run starts.
@@ -117,14 +118,50 @@ def load_run(path_or_name: Path | str, root: Path | None = None) -> dict:
     return {"config": config, "report": report, "headline": meta.get("headline"), "run": meta, "path": path}
 
 
-def collect_versions() -> dict:
-    """Versions of Python and the numeric stack, the platform, and the JAX devices, for ``versions.json``."""
-    versions: dict[str, Any] = {"python": platform.python_version()}
+def source_fingerprint(package_dir: Path | None = None) -> str:
+    """12 hex digits of SHA-256 over the ``.py`` files of ``package_dir`` (default: the installed mesaopt).
+
+    Each file adds its path relative to the package and its bytes, in sorted order, so any edit to the code
+    changes it while a version number may stay the same.
+    """
+    package_dir = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package_dir.rglob("*.py")):
+        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def code_identity() -> dict[str, Any]:
+    """The versions of the numeric stack and mesaopt, and mesaopt's :func:`source_fingerprint`."""
+    identity: dict[str, Any] = {}
     for package in _VERSIONED_PACKAGES:
         try:
-            versions[package] = importlib.metadata.version(package)
+            identity[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
+            identity[package] = None
+    identity["mesaopt_source"] = source_fingerprint()
+    return identity
+
+
+def code_changes(run_dir: Path) -> list[str]:
+    """How the code that made ``run_dir`` differs from this process's, e.g. ``["jax 0.10.1 -> 0.10.2"]``.
+
+    Compares :func:`code_identity` with the run's ``versions.json``; an entry the run did not record (older runs
+    have no ``mesaopt_source``) or an unreadable file counts as different.
+    """
+    try:
+        stored = _read_json_or_none(Path(run_dir) / VERSIONS_FILE) or {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        stored = {}
+    stored = stored if isinstance(stored, dict) else {}
+    return [f"{name} {stored.get(name, 'not recorded')} -> {value}"
+            for name, value in code_identity().items() if stored.get(name) != value]
+
+
+def collect_versions() -> dict:
+    """Python, the numeric stack, mesaopt's source fingerprint, the platform and the JAX devices: ``versions.json``."""
+    versions: dict[str, Any] = {"python": platform.python_version(), **code_identity()}
     versions["platform"] = platform.platform()
     import jax  # the shell only: importing here keeps the store importable without initialising JAX
 
