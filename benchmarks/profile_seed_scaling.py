@@ -1,12 +1,12 @@
 """Why 8 PPO seeds take more than 3× one seed's wall time on a 2-core CPU: the matmuls alone, measured.
 
-    .venv/bin/python benchmarks/profile_seed_scaling.py [--repeats 7] [--updates-per-chunk 8]
+    .venv/bin/python benchmarks/profile_seed_scaling.py [--repeats 7]
 
 Uses mesaopt's own venv (no peers). ``bench_ppo.py``'s mesaopt setting: the 7×7 maze, the MLP actor-critic 64×2,
 ``PPOConfig()``. The matrix products of one PPO update (``ppo.update``, one seed) are read off its jaxpr
 (``_dots.program_dots``: every ``dot_general`` times the scans around it), then timed twice: inside the whole
 update, and replayed alone on random operands of the same shapes (``_dots.replay_dots``). Rows, each timed in
-turn (round robin) and reported as a median per chunk of ``--updates-per-chunk`` updates:
+turn (round robin) and reported as a median per chunk of 8 updates (``bench_seed_split``'s chunks):
 
 - the whole update: 1 seed on device 0; 4 seeds vmapped on device 0; 1 seed on each of 2 devices; 8 seeds split
   over every device (what ``train_in_chunks`` does);
@@ -31,10 +31,11 @@ import mesaopt  # noqa: F401  (sets the XLA flags: one CPU device per core)
 from mesaopt.envs import ENVS
 from mesaopt.models import MODELS
 from mesaopt.optimizers import PPOConfig, make_ppo
-from mesaopt.optimizers.chunks import make_chunk_runner, run_sharding
+from mesaopt.optimizers.chunks import run_sharding
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _dots import program_dots, replay_dots, replay_operands, total_flops
+from bench_seed_split import UPDATES_PER_CHUNK, make_row
 
 LAYOUTS = {"1 seed": (1, False), "4 seeds, device 0": (4, False), "2 seeds, 1 per device": (2, True),
            "8 seeds, split": (8, True)}
@@ -48,22 +49,12 @@ def build_ppo():
     return ppo, env.default_params()
 
 
-def seeds_on_devices(tree, n_seeds: int, split: bool):
-    """``tree`` (leading axis ``n_seeds``) on device 0, or split over the devices as ``train_in_chunks`` does."""
-    sharding, _ = run_sharding(n_seeds) if split else (None, n_seeds)
-    return tree if sharding is None else jax.device_put(tree, sharding)
-
-
-def update_row(ppo, env_params, n_seeds: int, split: bool, updates: int):
-    """A callable that runs one chunk of ``updates`` whole PPO updates for ``n_seeds`` seeds."""
-    keys = jax.random.split(jax.random.key(0), n_seeds)
-    params = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n_seeds, *x.shape)), env_params)
-    state = jax.jit(lambda ks: jax.lax.map(lambda k: ppo.init(k, env_params), ks))(keys)
-    state, params = seeds_on_devices((state, params), n_seeds, split)
-    runner, box = make_chunk_runner(ppo.update, updates), [state]
+def update_row(ppo, env_params, n_seeds: int, split: bool):
+    """A callable that runs one chunk of whole PPO updates for ``n_seeds`` seeds (``bench_seed_split.make_row``)."""
+    row = make_row(ppo, env_params, n_seeds, split)
 
     def run():
-        box[0], metrics = runner(box[0], params)
+        row["state"], metrics = row["runner"](row["state"], row["params"])
         jax.block_until_ready(metrics)
 
     return run
@@ -72,7 +63,9 @@ def update_row(ppo, env_params, n_seeds: int, split: bool, updates: int):
 def dots_row(dots, n_seeds: int, split: bool, updates: int):
     """A callable that replays one update's matmuls ``updates`` times for ``n_seeds`` seeds (batched, as vmap does)."""
     keys = jax.random.split(jax.random.key(1), n_seeds)
-    operands = seeds_on_devices(jax.vmap(lambda k: replay_operands(k, dots))(keys), n_seeds, split)
+    operands = jax.vmap(lambda k: replay_operands(k, dots))(keys)
+    sharding, _ = run_sharding(n_seeds) if split else (None, n_seeds)
+    operands = operands if sharding is None else jax.device_put(operands, sharding)
     replay = jax.jit(jax.vmap(replay_dots(dots)))
 
     def run():
@@ -129,7 +122,6 @@ def report(dots, medians: dict, updates: int, peak_gflops: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed chunks per row (median reported)")
-    parser.add_argument("--updates-per-chunk", type=int, default=8, help="PPO updates per timed chunk")
     args = parser.parse_args()
     ppo, env_params = build_ppo()
     state = ppo.init(jax.random.key(0), env_params)
@@ -138,10 +130,10 @@ def main() -> None:
         print(f"note: {len(unbounded)} while loop(s) in the update; their matmuls are counted once per loop")
     rows = {}
     for name, (n, split) in LAYOUTS.items():
-        rows[("update", name)] = update_row(ppo, env_params, n, split, args.updates_per_chunk)
-        rows[("dots", name)] = dots_row(dots, n, split, args.updates_per_chunk)
+        rows[("update", name)] = update_row(ppo, env_params, n, split)
+        rows[("dots", name)] = dots_row(dots, n, split, UPDATES_PER_CHUNK)
     medians = timed_rounds(rows, args.repeats)
-    report(dots, medians, args.updates_per_chunk, large_matmul_rate())
+    report(dots, medians, UPDATES_PER_CHUNK, large_matmul_rate())
 
 
 if __name__ == "__main__":

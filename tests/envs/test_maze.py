@@ -16,7 +16,7 @@ from mesaopt.envs.maze_generation import (
     generate_perfect_maze,
     layout_words,
     perfect_maze_from_words,
-    random_ranks,
+    ranks_of_words,
     room_mask,
     rooms_per_side,
 )
@@ -174,10 +174,13 @@ def test_three_by_three_rooms_give_all_192_spanning_trees(batch_generate):
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 12, 40])
-def test_random_ranks_is_a_permutation(n):
-    ranks_fn = jax.jit(jax.vmap(random_ranks, (0, None)), static_argnums=1)
-    ranks = np.asarray(ranks_fn(jax.random.split(jax.random.key(n), 300), n))
+def test_ranks_of_random_words_are_a_permutation(n):
+    words = jax.random.bits(jax.random.key(n), (300, n), jnp.uint32)
+    ranks_fn = jax.jit(jax.vmap(ranks_of_words))
+    ranks = np.asarray(ranks_fn(words))
     np.testing.assert_array_equal(np.sort(ranks, axis=1), np.broadcast_to(np.arange(n), (300, n)))
+    tied = np.asarray(ranks_fn(words % 3))  # many equal words: the index tiebreak still gives a permutation
+    np.testing.assert_array_equal(np.sort(tied, axis=1), np.broadcast_to(np.arange(n), (300, n)))
     if n >= 5:
         n_orders = float(np.prod(np.arange(1, n + 1)))
         expected_distinct = n_orders * (1 - (1 - 1 / n_orders) ** 300)  # ~110 for n = 5, ~300 beyond

@@ -60,11 +60,6 @@ def _kruskal_step(labels: Array, endpoints: tuple[Array, Array]) -> tuple[Array,
     return labels, joins
 
 
-def random_ranks(key: PRNGKeyArray, n: int) -> Int[Array, " n"]:
-    """A uniformly random permutation as ranks: ``rank[i]`` is item i's position in a random order."""
-    return ranks_of_words(jax.random.bits(key, (n,), jnp.uint32))
-
-
 def ranks_of_words(words: Array) -> Int[Array, " n"]:
     """Each of ``n`` random 32-bit words' rank among them (ties broken by index): a uniformly random permutation.
 
