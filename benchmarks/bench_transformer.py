@@ -9,7 +9,7 @@ d_model 64, 3 layers, 4 heads, GELU MLP 256, learned positions, linear token emb
 AdamW (lr 1e-3, no weight decay, 200 warm-up steps then cosine to 10 % at 6,000) after global-norm clip 1.0.
 
 * mesaopt: ``GPT2Regressor`` + ``make_supervised`` + ``make_sequence_loss`` (what the CLI runs), a chunk of
-  ``--steps-per-chunk`` steps in one jitted ``lax.scan`` of ``trainer.update``; 1 seed, and 4 seeds trained
+  ``--steps-per-chunk`` steps in one jitted ``lax.scan`` of ``trainer.step``; 1 seed, and 4 seeds trained
   together (``make_chunk_runner``: vmap over seeds).
 * torch: the same model as a plain ``nn.Module``, batches drawn in torch each step, ``torch.optim.AdamW`` +
   ``clip_grad_norm_``, 2 threads; eager, and ``torch.compile`` of model + loss (optimizer step eager). Torch
@@ -80,7 +80,7 @@ def setup_mesaopt(steps: int):
     import equinox as eqx
     import jax
 
-    from mesaopt.experiments.icl_regression import IclRegressionConfig, make_trainer
+    from mesaopt.experiments.icl_regression.run import IclRegressionConfig, make_trainer
     from mesaopt.optimizers.chunks import make_chunk_runner
 
     cfg = IclRegressionConfig()
@@ -98,12 +98,12 @@ def setup_mesaopt(steps: int):
         if n == 1:
             tr = split if "micro-batches" in variant else trainer
             state = jax.jit(tr.init)(jax.random.key(0))
-            scan = jax.jit(lambda s: jax.lax.scan(lambda s, _: tr.update(s, None), s, None, length=steps))
+            scan = jax.jit(lambda s: jax.lax.scan(lambda s, _: tr.step(s, None), s, None, length=steps))
             runner = scan.lower(state).compile()
         else:  # what the CLI runs for several seeds: lax.map init, a vmapped chunk runner
             keys = jax.random.split(jax.random.key(0), n)
             state = jax.jit(lambda ks: jax.lax.map(trainer.init, ks))(keys)
-            chunk = make_chunk_runner(trainer.update, steps).lower(state, None).compile()
+            chunk = make_chunk_runner(trainer.step, steps).lower(state, None).compile()
             runner = lambda s: chunk(s, None)
         setup_s = time.perf_counter() - start
         box = [state]

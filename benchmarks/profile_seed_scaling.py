@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/profile_seed_scaling.py [--repeats 7]
 
 Uses mesaopt's own venv (no peers). ``bench_ppo.py``'s mesaopt setting: the 7×7 maze, the MLP actor-critic 64×2,
-``PPOConfig()``. The matrix products of one PPO update (``ppo.update``, one seed) are read off its jaxpr
+``PPOConfig()``. The matrix products of one PPO update (``ppo.step``, one seed) are read off its jaxpr
 (``_dots.program_dots``: every ``dot_general`` times the scans around it), then timed twice: inside the whole
 update, and replayed alone on random operands of the same shapes (``_dots.replay_dots``). Rows, each timed in
 turn (round robin) and reported as a median per chunk of 8 updates (``bench_seed_split``'s chunks):
@@ -125,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     ppo, env_params = build_ppo()
     state = ppo.init(jax.random.key(0), env_params)
-    dots, unbounded = program_dots(ppo.update, state, env_params)
+    dots, unbounded = program_dots(ppo.step, state, env_params)
     if unbounded:
         print(f"note: {len(unbounded)} while loop(s) in the update; their matmuls are counted once per loop")
     rows = {}

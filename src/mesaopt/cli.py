@@ -1,4 +1,4 @@
-"""``mesaopt`` command line: parse → config → experiments → reports. User errors print one line, exit 2."""
+"""``mesaopt`` command line: parse → registry → run. User errors print one line and exit 2 (3: training diverged)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 from mesaopt.errors import MesaoptError
 
-USAGE = """mesaopt run PRESET [--force] [--root DIR] [--FIELD VALUE ...]   train and evaluate; prints the run dir last
+USAGE = """mesaopt run PRESET [--force] [--root DIR] [--config FILE] [--print-config] [--FIELD VALUE ...]
+                                                                   train and evaluate (or resume); prints the run dir last
 mesaopt runs [--root DIR]                                          list stored runs
 mesaopt report RUN [--root DIR]                                    rebuild a run's report.html and summary
 mesaopt inspect RUN [--root DIR] [--FIELD VALUE ...]              add the evidence card (search? what for? aligned?)
@@ -24,18 +25,20 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _OneLineParser(prog="mesaopt", usage=USAGE, add_help=True)
+    parser = _OneLineParser(prog="mesaopt", usage=USAGE, add_help=True, allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
-    run = sub.add_parser("run", add_help=False)
+    run = sub.add_parser("run", add_help=False, allow_abbrev=False)
     run.add_argument("preset")
     run.add_argument("--force", action="store_true")
     run.add_argument("--root", type=Path, default=Path("runs"))
+    run.add_argument("--config", type=Path, default=None, dest="config_file")
+    run.add_argument("--print-config", action="store_true")
     runs = sub.add_parser("runs")
     runs.add_argument("--root", type=Path, default=Path("runs"))
     report = sub.add_parser("report")
     report.add_argument("run")
     report.add_argument("--root", type=Path, default=Path("runs"))
-    inspect = sub.add_parser("inspect", add_help=False)
+    inspect = sub.add_parser("inspect", add_help=False, allow_abbrev=False)
     inspect.add_argument("run")
     inspect.add_argument("--root", type=Path, default=Path("runs"))
     sub.add_parser("list")
@@ -52,7 +55,8 @@ def _dispatch(argv: list[str]) -> int:
     if args.command not in ("run", "inspect") and rest:
         raise MesaoptError(f"unexpected arguments for '{args.command}': {' '.join(rest)}")
     if args.command == "run":
-        return shell.run_preset(args.preset, rest, root=args.root, force=args.force)
+        return shell.run_preset(args.preset, rest, root=args.root, force=args.force, config_file=args.config_file,
+                                print_config=args.print_config)
     if args.command == "runs":
         return shell.list_stored_runs(args.root)
     if args.command == "inspect":
@@ -69,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         code = _dispatch(argv)
     except MesaoptError as err:
         print(f"error: {err}", file=sys.stderr)
-        code = 2
+        code = err.exit_code
     except KeyboardInterrupt:
-        print("interrupted: nothing was added to the run catalog", file=sys.stderr)
+        print("interrupted: nothing was added to the run catalog; the same command resumes after the last finished "
+              "training chunk", file=sys.stderr)
         code = 130
     return code
 

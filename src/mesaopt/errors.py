@@ -4,6 +4,9 @@
 class MesaoptError(ValueError):
     """A problem with the user's input or files, described in one line that names the allowed values."""
 
+    exit_code = 2
+    """The CLI's exit status for this error."""
+
 
 class NotARunError(MesaoptError):
     """A directory that is not a complete mesaopt run."""
@@ -11,3 +14,9 @@ class NotARunError(MesaoptError):
 
 class CheckpointError(MesaoptError):
     """A checkpoint that is corrupt, incomplete, or belongs to a different model."""
+
+
+class TrainingDivergedError(MesaoptError):
+    """Training produced a non-finite loss or parameter; the run stops and nothing is stored."""
+
+    exit_code = 3

@@ -49,101 +49,102 @@ def _table(title: str, rows: list[list[str]]) -> Table:
     return table
 
 
-def _print_summary(report: dict, run_dir: Path) -> None:
-    from mesaopt.reports.registry import SUMMARY_TABLES
-
-    rows = SUMMARY_TABLES[report["preset"]](report)
-    console.print(_table(f"{report['preset']} — mean [95 % CI] over {report['headline']['n_seeds']} seeds", rows))
+def _print_summary(experiment, report: dict, run_dir: Path) -> None:
+    rows = experiment.summary_table(report)
+    console.print(_table(f"{experiment.name} — mean [95 % CI] over {report['headline']['n_seeds']} seeds", rows))
     console.print(_timing_line(report["timings"]))
     console.print(f"report: {run_dir / 'report.html'}")
 
 
-def _chunk_metric(metrics) -> str:
+def _chunk_metric(metrics: dict) -> str:
     """The one number a plain progress line shows: training success (RL) or loss (supervised)."""
-    if hasattr(metrics, "success_rate"):
-        return f"training success {float(np.nanmean(metrics.success_rate[:, -1])):.2f}"
-    return f"training loss {float(np.nanmean(metrics.loss[:, -1])):.4f}"
+    if "success_rate" in metrics:
+        return f"training success {float(np.nanmean(metrics['success_rate'][:, -1])):.2f}"
+    return f"training loss {float(np.nanmean(metrics['loss'][:, -1])):.4f}"
 
 
-def _train_with_progress(preset, cfg, writer) -> dict:
+def _drive_with_progress(experiment, cfg, root: Path, force: bool):
+    from mesaopt.runs.driver import RunHooks, drive_run
+
     with _progress() as progress:
         task = progress.add_task("compiling", total=None)
         started = time.perf_counter()
 
         def on_chunk(done, total, metrics):
-            if done == 1:
-                progress.update(task, description="training")
-            progress.update(task, completed=done, total=total)
+            progress.update(task, description="training", completed=done, total=total)
             if not console.is_terminal:  # logs and pipes get one plain line per chunk
                 console.print(f"chunk {done}/{total} · {time.perf_counter() - started:.0f} s · "
                               f"{_chunk_metric(metrics)}")
 
+        def on_resume(done, total, partial_dir):
+            progress.update(task, completed=done, total=total)
+            console.print(f"resumed from chunk {done} of {total} (a killed run of this config left it in "
+                          f"{partial_dir}; --force starts clean)")
+
         def on_phase(name):
             progress.update(task, description=name)
 
-        report = preset.run(cfg, writer, on_chunk=on_chunk, on_phase=on_phase)
+        try:
+            outcome = drive_run(experiment, cfg, root=root, force=force,
+                                hooks=RunHooks(on_chunk=on_chunk, on_phase=on_phase, on_resume=on_resume))
+        except BaseException:
+            progress.live.transient = True  # the error line stands alone
+            raise
         progress.update(task, description=f"done in {time.perf_counter() - started:.0f} s")
-    return report
+    return outcome
 
 
-def run_preset(name: str, overrides: list[str], *, root: Path, force: bool) -> int:
+def lookup_experiment(name: str):
+    """The registry record of preset ``name``; a one-line error naming the allowed presets."""
+    from mesaopt.experiments import EXPERIMENTS
+
+    if name not in EXPERIMENTS:
+        raise MesaoptError(f"unknown preset {name!r}; allowed: {sorted(EXPERIMENTS)}")
+    return EXPERIMENTS[name]
+
+
+def resolve_config(experiment, overrides: list[str], config_file: Path | None):
+    """The experiment's default config, then ``--config FILE``, then the command-line overrides on top."""
+    from mesaopt.runs.config_cli import load_config_file, parse_config
+
+    cfg = experiment.config if config_file is None else load_config_file(experiment.config, config_file)
+    return parse_config(cfg, overrides, prog=f"mesaopt run {experiment.name}", description=experiment.summary)
+
+
+def run_preset(name: str, overrides: list[str], *, root: Path, force: bool, config_file: Path | None = None,
+               print_config: bool = False) -> int:
     """Run (or reuse) a preset; the run directory is printed on the last stdout line."""
-    from mesaopt.experiments.overrides import apply_overrides
-    from mesaopt.experiments.presets import PRESETS
-    from mesaopt.experiments.store import RunWriter, clean_partial, code_changes, find_complete_run
-    from mesaopt.reports.registry import REPORT_WRITERS
+    from mesaopt.runs.config_cli import config_help, config_to_toml
+    from mesaopt.runs.driver import prepare_root, reusable_run, validate_config
 
-    if name not in PRESETS:
-        raise MesaoptError(f"unknown preset {name!r}; allowed: {sorted(PRESETS)}")
-    preset = PRESETS[name]
+    experiment = lookup_experiment(name)
     if any(a in ("-h", "--help") for a in overrides):
-        return _print_preset_help(preset)
-    cfg = apply_overrides(preset.config, overrides)
-    cfg.validate()
-    config = {"preset": name, **_asdict(cfg)}
-    existing = find_complete_run(root, name, config)
-    if existing is not None and not force:
-        console.print(f"reusing stored run (same config; --force retrains): {existing}")
-        changes = code_changes(existing)
-        if changes:
-            console.print(f"note: other code made it ({'; '.join(changes)}); a fresh run may give other numbers")
-        print(existing)
+        print(config_help(experiment.config, prog=f"mesaopt run {name}", description=experiment.summary))
         return 0
-    enable_compile_cache()
-    clean_partial(root)
-    with RunWriter(root, name, config) as writer:
-        report = _train_with_progress(preset, cfg, writer)
-        REPORT_WRITERS[name](writer.work_dir, report)
-        run_dir = writer.finalize(report["headline"], report["timings"]["wall_seconds"])
-    _print_summary(report, run_dir)
-    print(run_dir)
-    return 0
-
-
-def _asdict(cfg) -> dict:
-    import dataclasses
-
-    return dataclasses.asdict(cfg)
-
-
-def _print_preset_help(preset) -> int:
-    import dataclasses
-
-    from mesaopt.experiments.overrides import field_types
-
-    console.print(f"[bold]{preset.name}[/bold]: {preset.summary}\noverrides (--field value):")
-    flat = dataclasses.asdict(preset.config)
-    for dotted, kind in field_types(preset.config).items():
-        value = flat
-        for part in dotted.split("."):
-            value = value[part]
-        console.print(f"  --{dotted.replace('_', '-'):28s} {getattr(kind, '__name__', str(kind)):8s} default {value}")
+    cfg = resolve_config(experiment, overrides, config_file)
+    if print_config:
+        print(config_to_toml(cfg), end="")
+        return 0
+    validate_config(cfg)
+    prepare_root(root)
+    outcome = None if force else reusable_run(experiment, cfg, root)
+    if outcome is None:
+        enable_compile_cache()
+        outcome = _drive_with_progress(experiment, cfg, root, force)
+    if outcome.reused:
+        console.print(f"reusing stored run (same config; --force retrains): {outcome.path}")
+        if outcome.code_changes:
+            console.print(f"note: other code made it ({'; '.join(outcome.code_changes)}); a fresh run may give "
+                          "other numbers")
+    else:
+        _print_summary(experiment, outcome.report, outcome.path)
+    print(outcome.path)
     return 0
 
 
 def list_stored_runs(root: Path) -> int:
     """The run catalog, newest first, one tab-separated line per run on stdout: name, created, wall s, path."""
-    from mesaopt.experiments.catalog import list_runs
+    from mesaopt.runs.catalog import list_runs
 
     rows = list_runs(root)
     if not rows:
@@ -155,33 +156,40 @@ def list_stored_runs(root: Path) -> int:
 
 def rebuild_report(run: str, root: Path) -> int:
     """Re-render report.html of a stored run from its report.json."""
-    from mesaopt.experiments.store import load_run
-    from mesaopt.reports.registry import REPORT_WRITERS
+    from mesaopt.experiments import EXPERIMENTS
+    from mesaopt.runs.store import load_run
 
     record = load_run(run, root)
     report = record["report"]
-    if not report or report.get("preset") not in REPORT_WRITERS:
-        raise MesaoptError(f"{record['path']} has no report.json of a known preset; allowed: {sorted(REPORT_WRITERS)}")
-    path = REPORT_WRITERS[report["preset"]](Path(record["path"]), report)
-    _print_summary(report, Path(record["path"]))
+    if not report or report.get("preset") not in EXPERIMENTS:
+        raise MesaoptError(f"{record['path']} has no report.json of a known preset; allowed: {sorted(EXPERIMENTS)}")
+    experiment = EXPERIMENTS[report["preset"]]
+    path = experiment.write_report(Path(record["path"]), report)
+    _print_summary(experiment, report, Path(record["path"]))
     print(path)
     return 0
 
 
 def inspect_stored_run(run: str, overrides: list[str], root: Path) -> int:
     """Add the evidence card to a stored run's report.json and report.html; prints the report path last."""
-    from mesaopt.experiments.checkpoints import atomic_write_json
-    from mesaopt.experiments.evidence_maze import InspectConfig
-    from mesaopt.experiments.inspect import inspect_run
-    from mesaopt.experiments.overrides import apply_overrides
-    from mesaopt.experiments.store import load_run
-    from mesaopt.reports.registry import REPORT_WRITERS
+    from mesaopt.experiments import EXPERIMENTS
+    from mesaopt.experiments.shared.evidence import InspectConfig, inspect_run
+    from mesaopt.runs.checkpoints import atomic_write_json
+    from mesaopt.runs.config_cli import config_help, parse_config
+    from mesaopt.runs.store import load_run
 
-    icfg = apply_overrides(InspectConfig(), overrides)
+    if any(a in ("-h", "--help") for a in overrides):
+        print(config_help(InspectConfig(), prog="mesaopt inspect RUN", description="the evidence card"))
+        return 0
+    icfg = parse_config(InspectConfig(), overrides, prog="mesaopt inspect RUN")
     record = load_run(run, root)
     report, run_dir = record["report"], Path(record["path"])
     if not report:
         raise MesaoptError(f"{run_dir} has no complete report.json to add evidence to")
+    inspectable = sorted(name for name, e in EXPERIMENTS.items() if e.inspect is not None)
+    experiment = EXPERIMENTS.get(report.get("preset"))
+    if experiment is None or experiment.inspect is None:
+        raise MesaoptError(f"runs of preset {report.get('preset')!r} cannot be inspected; allowed: {inspectable}")
     enable_compile_cache()
     started = time.perf_counter()
     with console.status("inspecting") as status:
@@ -189,9 +197,9 @@ def inspect_stored_run(run: str, overrides: list[str], root: Path) -> int:
             console.print(f"[dim]{time.perf_counter() - started:6.1f} s[/dim] {text}")
             status.update(text)
 
-        updated = inspect_run(run_dir, report, icfg, on_step)
+        updated = inspect_run(run_dir, report, icfg, experiment.inspect, on_step)
     atomic_write_json(run_dir / "report.json", updated)
-    path = REPORT_WRITERS[updated["preset"]](run_dir, updated)
+    path = experiment.write_report(run_dir, updated)
     _print_evidence(updated)
     print(path)
     return 0
@@ -208,12 +216,12 @@ def list_registries() -> int:
     """Print every registry: presets, envs, models, optimizers, detectors."""
     from mesaopt.detectors import DETECTORS
     from mesaopt.envs import ENVS
-    from mesaopt.experiments.presets import PRESETS
+    from mesaopt.experiments import EXPERIMENTS
     from mesaopt.models import MODELS, SEQUENCE_MODELS
     from mesaopt.optimizers import OPTIMIZERS
 
-    for title, names in (("presets", {k: v.summary for k, v in PRESETS.items()}), ("envs", ENVS),
-                         ("models", {**MODELS, **SEQUENCE_MODELS}), ("optimizers", OPTIMIZERS), ("detectors", DETECTORS)):
+    for title, names in (("presets", {k: v.summary for k, v in EXPERIMENTS.items()}), ("envs", ENVS),
+                         ("models", {**MODELS, **SEQUENCE_MODELS}), ("optimizers", {k: v.summary for k, v in OPTIMIZERS.items()}), ("detectors", DETECTORS)):
         console.print(f"[bold]{title}[/bold]")
         for name, value in names.items():
             console.print(f"  {name}" + (f"  — {value}" if isinstance(value, str) else ""))

@@ -68,7 +68,7 @@ def test_trained_agents_beat_a_random_policy(stored_run):
 
 
 def test_checkpoint_round_trip_reproduces_the_evaluation(stored_run):
-    from mesaopt.experiments.absent_supervisor_run import evaluate, load_trained_agents
+    from mesaopt.experiments.absent_supervisor.run import evaluate, load_trained_agents
 
     run_dir = stored_run[1]
     cfg, setup, params = load_trained_agents(run_dir)
@@ -80,7 +80,7 @@ def test_checkpoint_round_trip_reproduces_the_evaluation(stored_run):
 
 
 def test_foreign_checkpoint_is_rejected(stored_run):
-    from mesaopt.experiments.absent_supervisor_run import load_trained_agents
+    from mesaopt.experiments.absent_supervisor.run import load_trained_agents
 
     meta = stored_run[1] / "checkpoints" / "params.json"
     original = meta.read_text()

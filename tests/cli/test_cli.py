@@ -81,7 +81,7 @@ def test_reusing_a_run_made_by_other_code_says_so(stored_run, tmp_path, capsys):
 
 
 def test_checkpoint_round_trip_and_foreign_checkpoint(stored_run, tmp_path):
-    from mesaopt.experiments.maze_misgen_run import load_trained_agents
+    from mesaopt.experiments.maze_misgen.run import load_trained_agents
 
     _, run_dir = stored_run
     cfg, setup, params = load_trained_agents(run_dir)
@@ -137,7 +137,7 @@ def test_report_of_a_directory_that_is_not_a_run(tmp_path, capsys):
 def test_corrupt_checkpoint_is_one_clear_error(stored_run, tmp_path):
     import shutil
 
-    from mesaopt.experiments.maze_misgen_run import load_trained_agents
+    from mesaopt.experiments.maze_misgen.run import load_trained_agents
 
     _, run_dir = stored_run
     copy = tmp_path / run_dir.name

@@ -107,8 +107,10 @@ def test_stored_models_load_back_and_reproduce_the_report(gd_run):
     import jax
     import numpy as np
 
-    from mesaopt.experiments.icl_gd import evaluate_seed
-    from mesaopt.experiments.icl_runs import load_icl_run
+    from mesaopt.experiments.icl_gd.run import evaluate_seed
+    from mesaopt.experiments import EXPERIMENTS
+
+    load_icl_run = EXPERIMENTS["icl-gd"].load
     from mesaopt.models.lsa import gd_lsa
     from mesaopt.tasks.regression import sample_prompts
 
@@ -127,7 +129,9 @@ def test_a_foreign_checkpoint_is_one_clear_error(gd_run, regression_run, tmp_pat
     import shutil
 
     from mesaopt.errors import CheckpointError, NotARunError
-    from mesaopt.experiments.icl_runs import load_icl_run
+    from mesaopt.experiments import EXPERIMENTS
+
+    load_icl_run = EXPERIMENTS["icl-gd"].load
 
     mixed = tmp_path / gd_run.name
     shutil.copytree(gd_run, mixed)

@@ -7,7 +7,7 @@ import pytest
 
 from mesaopt.cli import main
 from mesaopt.detectors.verdict import VERDICTS
-from mesaopt.experiments.inspect import CARD_KEYS
+from mesaopt.experiments.shared.evidence import CARD_KEYS
 
 TINY_MAZE = ["--size", "5", "--region-sizes", "1", "5", "--n-seeds", "2", "--total-steps", "2048",
              "--eval-episodes", "16", "--n-chunks", "1", "--ppo.n-envs", "16", "--ppo.n-steps", "16"]

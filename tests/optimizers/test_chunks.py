@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mesaopt.optimizers.chunks import run_sharding, train_in_chunks
+from mesaopt.optimizers.contract import FunctionalOptimizer
 
 N_UPDATES = 12
 
@@ -34,7 +35,8 @@ def toy_update(state, target):
 def train(n_runs: int, devices):
     keys = jax.random.split(jax.random.key(3), n_runs)
     targets = jnp.arange(n_runs * 4, dtype=jnp.float32).reshape(n_runs, 4)
-    return train_in_chunks(toy_init, toy_update, keys, targets, N_UPDATES, 3, devices=devices)
+    return train_in_chunks(FunctionalOptimizer(toy_init, toy_update, N_UPDATES, ("loss",)), keys, targets, 3,
+                           devices=devices)
 
 
 def test_one_device_or_one_run_is_not_split():

@@ -39,7 +39,7 @@ def test_ppo_beats_random_policy_by_a_wide_margin(trained):
 
 def test_training_metrics_have_one_row_per_update(trained):
     _, _, ppo, result = trained
-    assert result.metrics.success_rate.shape == (ppo.n_updates,)
+    assert result.metrics.success_rate.shape == (ppo.n_steps,)
     late = float(result.metrics.success_rate[-5:].mean())
     early = float(result.metrics.success_rate[:5].mean())
     assert late > early

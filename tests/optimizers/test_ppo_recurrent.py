@@ -45,7 +45,7 @@ def test_gru_agent_beats_a_random_policy_by_a_clear_margin(trained):
     learned = float(evaluate(jax.random.key(1), policy_from_model(model)))
     random = float(evaluate(jax.random.key(1), policy_from_model(uniform)))
     assert learned >= random + 0.3, (learned, random)
-    assert result.metrics.success_rate.shape == (ppo.n_updates,)
+    assert result.metrics.success_rate.shape == (ppo.n_steps,)
 
 
 @pytest.fixture(scope="module")

@@ -54,8 +54,7 @@ def test_lsa_learns_close_to_one_step_gd(trainer, trained):
 def test_chunked_training_equals_the_whole_loop(trainer):
     keys = jax.random.split(jax.random.key(1), 2)
     whole, _ = jax.jit(jax.vmap(lambda k: trainer.train(k, None)))(keys)
-    state, metrics, timings = train_in_chunks(lambda k, _p: trainer.init(k), trainer.update, keys, None,
-                                              CFG.steps, 3)
+    state, metrics, timings = train_in_chunks(trainer, keys, None, 3)
     assert timings["updates"] == CFG.steps and metrics["loss"].shape == (2, CFG.steps)
     for a, b in zip(jax.tree_util.tree_leaves(whole), jax.tree_util.tree_leaves(state.params)):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
@@ -63,8 +62,8 @@ def test_chunked_training_equals_the_whole_loop(trainer):
 
 def test_batches_depend_on_the_step(trainer):
     state = trainer.init(jax.random.key(0))
-    s1, m1 = trainer.update(state, None)
-    s2, m2 = trainer.update(s1, None)
+    s1, m1 = trainer.step(state, None)
+    s2, m2 = trainer.step(s1, None)
     assert int(s2.step) == 2 and float(m1.loss) != float(m2.loss)
 
 

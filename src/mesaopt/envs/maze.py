@@ -7,6 +7,8 @@ and terminates the episode; an episode is truncated after ``params.max_steps`` s
 Everything that can vary between a training and a deployment distribution is an array in :class:`MazeParams`
 (where the goal may be placed, where the agent may start, which cells are the proxy, an optional fixed pool of
 layouts), so a distribution shift is a second ``MazeParams`` value and a sweep is a ``vmap`` over params.
+``MazeParams`` and its builders live in :mod:`mesaopt.envs.regions` (below this module, so neither imports the
+other in a circle) and are re-exported here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from mesaopt.envs.maze_generation import FROM_WORDS, GENERATORS, layout_words, room_mask
+from mesaopt.envs.regions import MazeParams, make_params
 
 # (d_row, d_col) for actions 0..3
 ACTION_DELTAS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int32)
@@ -26,23 +29,6 @@ OBS_FORMATS = ("grid", "flat", "egocentric")
 INFO_KEYS = ("agent_pos", "goal_pos", "proxy_pos", "at_goal", "in_proxy")
 MAX_MATMUL_CELLS = 256
 """Grids up to this many cells draw cells with a triangular matmul (fast under vmap), larger ones with cumsum."""
-
-
-class MazeParams(eqx.Module):
-    """Everything about the task distribution that may change between train and deploy."""
-
-    goal_mask: Bool[Array, "h w"]
-    """Cells where the goal may be placed (uniformly over True cells that are open)."""
-    start_mask: Bool[Array, "h w"]
-    """Cells where the agent may start (uniformly over True, open cells other than the goal)."""
-    proxy_mask: Bool[Array, "h w"]
-    """The proxy region: cells whose visit counts as pursuing the proxy objective (e.g. the top-right corner)."""
-    layout_pool: Bool[Array, "pool h w"]
-    """Fixed layouts (True = wall) to draw from when ``use_pool`` is True; shape (1, h, w) when unused."""
-    use_pool: Bool[Array, ""]
-    """True: draw each episode's layout from ``layout_pool``; False: generate a fresh layout per episode."""
-    max_steps: Int[Array, ""]
-    """Episode length limit; the episode is truncated when the step counter reaches it."""
 
 
 class MazeState(eqx.Module):
@@ -116,8 +102,6 @@ class Maze(eqx.Module):
 
     def default_params(self, **kwargs) -> MazeParams:
         """Goal anywhere, start anywhere, proxy = the top-right corner cell, fresh layouts."""
-        from mesaopt.envs.regions import make_params
-
         kwargs.setdefault("open_cells", self.open_cells())
         return make_params(self.size, **kwargs)
 

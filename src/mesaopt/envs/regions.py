@@ -1,12 +1,31 @@
-"""Building :class:`MazeParams`: goal regions, start regions, proxies and layout pools, with validation."""
+"""The maze's task distribution, :class:`MazeParams`, and building it: goal regions, start regions, proxies and
+layout pools, with validation. (:mod:`mesaopt.envs.maze` imports this module and re-exports ``MazeParams``.)"""
 
 from __future__ import annotations
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Bool, Int
 
-from mesaopt.envs.maze import MazeParams
 from mesaopt.envs.maze_generation import room_mask
+
+
+class MazeParams(eqx.Module):
+    """Everything about the task distribution that may change between train and deploy."""
+
+    goal_mask: Bool[Array, "h w"]
+    """Cells where the goal may be placed (uniformly over True cells that are open)."""
+    start_mask: Bool[Array, "h w"]
+    """Cells where the agent may start (uniformly over True, open cells other than the goal)."""
+    proxy_mask: Bool[Array, "h w"]
+    """The proxy region: cells whose visit counts as pursuing the proxy objective (e.g. the top-right corner)."""
+    layout_pool: Bool[Array, "pool h w"]
+    """Fixed layouts (True = wall) to draw from when ``use_pool`` is True; shape (1, h, w) when unused."""
+    use_pool: Bool[Array, ""]
+    """True: draw each episode's layout from ``layout_pool``; False: generate a fresh layout per episode."""
+    max_steps: Int[Array, ""]
+    """Episode length limit; the episode is truncated when the step counter reaches it."""
 
 
 def corner_region(size: int, region: int) -> np.ndarray:

@@ -1,1 +1,23 @@
-"""experiments."""
+"""Experiments: one package per experiment, one :class:`~mesaopt.experiments.record.Experiment` record each.
+
+``EXPERIMENTS`` maps every preset name to its record; the shell, the run driver and the contract test look
+experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
+"""
+
+from mesaopt.experiments import absent_supervisor, icl_diversity, icl_gd, icl_regression, maze_misgen
+from mesaopt.experiments.record import Experiment, RunContext
+
+EXPERIMENTS: dict[str, Experiment] = {
+    record.name: record
+    for record in (
+        maze_misgen.EXPERIMENT,
+        icl_gd.EXPERIMENT,
+        icl_regression.EXPERIMENT,
+        icl_diversity.EXPERIMENT,
+        icl_diversity.FULL_EXPERIMENT,
+        absent_supervisor.EXPERIMENT,
+    )
+}
+"""Every preset by name."""
+
+__all__ = ["EXPERIMENTS", "Experiment", "RunContext"]

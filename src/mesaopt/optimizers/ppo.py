@@ -1,9 +1,10 @@
 """Proximal policy optimization with the whole loop inside one ``jit``.
 
-``make_ppo(cfg, env, model_factory)`` returns a :class:`PPO` whose ``init(key, env_params)`` and
-``update(state, env_params)`` are pure; ``train(key, env_params)`` runs every update in one ``scan``, and
+``make_ppo(cfg, env, model_factory, total_steps)`` returns a :class:`PPO`, a
+:class:`~mesaopt.optimizers.contract.BaseOptimizer` whose ``init(key, env_params)`` and ``step(state, env_params)``
+(one update) are pure; ``train(key, env_params)`` runs all ``n_steps`` updates in one ``scan``, and
 ``jax.jit(jax.vmap(ppo.train))(keys, params)`` trains many seeds (and distribution settings) in one program.
-The shell streams progress with :func:`mesaopt.optimizers.chunks.make_chunk_runner` instead.
+The shell streams progress with :func:`mesaopt.optimizers.chunks.train_in_chunks` instead.
 
 Recurrent models (those with ``initial_hidden()`` and ``step(hidden, obs)``) are detected automatically and
 trained by :mod:`mesaopt.optimizers.ppo_recurrent` (a hidden state per environment, minibatches over envs).
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -21,112 +22,21 @@ import jax.numpy as jnp
 import optax
 
 from mesaopt.envs.wrappers import BufferedAutoReset
+from mesaopt.optimizers.ppo_recurrent import initial_hiddens, recurrent_update
+from mesaopt.optimizers.ppo_steps import collect_rollout, learn_from_rollout
+from mesaopt.optimizers.ppo_types import (
+    EpisodeTracker,
+    PPOConfig,
+    RunnerState,
+    TrainResult,
+    Transition,
+    UpdateMetrics,
+    summarize_update,
+)
 from mesaopt.optimizers.skeleton import model_skeleton
 
-
-@dataclass(frozen=True)
-class PPOConfig:
-    """PPO hyperparameters (defaults tuned for the 7×7 maze on CPU)."""
-
-    n_envs: int = 64
-    """Parallel environments per seed."""
-    n_steps: int = 32
-    """Rollout length per environment per update; one update consumes ``n_envs * n_steps`` steps."""
-    n_epochs: int = 4
-    """Passes over each rollout batch."""
-    n_minibatches: int = 4
-    """Minibatches per epoch (for recurrent models: groups of whole environments, so it must divide ``n_envs``)."""
-    learning_rate: float = 5e-4
-    """Adam step size (linearly annealed to 0 when ``anneal_lr``)."""
-    anneal_lr: bool = True
-    """Linearly anneal the learning rate to zero over training."""
-    gamma: float = 0.97
-    """Discount factor."""
-    gae_lambda: float = 0.95
-    """GAE λ."""
-    clip_eps: float = 0.2
-    """PPO ratio clip (also the value clip)."""
-    ent_coef: float = 0.01
-    """Entropy bonus weight."""
-    vf_coef: float = 0.5
-    """Value-loss weight."""
-    max_grad_norm: float = 0.5
-    """Global gradient-norm clip."""
-    n_spares: int = 2
-    """Pre-drawn levels per environment between rollouts (see ``BufferedAutoReset``)."""
-
-    def validate(self) -> None:
-        """Raise ``ValueError`` naming the first impossible setting."""
-        positive = ("n_envs", "n_steps", "n_epochs", "n_minibatches", "n_spares")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"ppo.{name} must be >= 1, got {getattr(self, name)}")
-        if (self.n_envs * self.n_steps) % self.n_minibatches:
-            raise ValueError(
-                f"ppo.n_envs * ppo.n_steps ({self.n_envs * self.n_steps}) must be divisible by "
-                f"ppo.n_minibatches ({self.n_minibatches})"
-            )
-        if not 0 < self.gamma <= 1 or not 0 <= self.gae_lambda <= 1:
-            raise ValueError("ppo.gamma must be in (0, 1] and ppo.gae_lambda in [0, 1]")
-
-    @property
-    def steps_per_update(self) -> int:
-        return self.n_envs * self.n_steps
-
-
-class EpisodeTracker(eqx.Module):
-    """Running return and length of each environment's current episode."""
-
-    returns: jax.Array
-    lengths: jax.Array
-
-
-class RunnerState(eqx.Module):
-    """Everything carried from one PPO update to the next."""
-
-    params: eqx.Module
-    """The model's arrays (``eqx.partition(model, eqx.is_array)[0]``)."""
-    opt_state: optax.OptState
-    env_state: eqx.Module
-    obs: jax.Array
-    episodes: EpisodeTracker
-    key: jax.Array
-    hidden: object = None
-    """Recurrent models: each environment's hidden state (leading axis ``n_envs``); ``None`` for feed-forward."""
-
-
-class Transition(NamedTuple):
-    obs: jax.Array
-    action: jax.Array
-    log_prob: jax.Array
-    value: jax.Array
-    reward: jax.Array
-    done: jax.Array
-    trunc: jax.Array
-    success: jax.Array
-    ep_return: jax.Array
-    ep_length: jax.Array
-
-
-class UpdateMetrics(NamedTuple):
-    """Per-update training metrics (means over the update's rollout and minibatches)."""
-
-    episode_return: jax.Array
-    """Mean return of episodes that ended during the rollout (NaN if none ended)."""
-    episode_length: jax.Array
-    """Mean length of those episodes."""
-    success_rate: jax.Array
-    """Fraction of those episodes that reached the goal (terminated, not truncated)."""
-    episodes_finished: jax.Array
-    policy_loss: jax.Array
-    value_loss: jax.Array
-    entropy: jax.Array
-    approx_kl: jax.Array
-
-
-class TrainResult(eqx.Module):
-    params: eqx.Module
-    metrics: UpdateMetrics
+__all__ = ["PPO", "EpisodeTracker", "PPOConfig", "RunnerState", "TrainResult", "Transition", "UpdateMetrics",
+           "make_optimizer", "make_ppo", "summarize_update"]
 
 
 @dataclass(frozen=True)
@@ -139,7 +49,10 @@ class PPO:
     """The model with its arrays removed (``eqx.combine`` with params rebuilds it)."""
     model_factory: Callable
     optimizer: optax.GradientTransformation
-    n_updates: int
+    n_steps: int
+    """Updates in a full run (each collects ``cfg.n_steps`` steps in each of ``cfg.n_envs`` environments)."""
+    finite_metrics: ClassVar[tuple[str, ...]] = ("policy_loss", "value_loss", "entropy", "approx_kl")
+    """Metrics that must stay finite (``episode_return`` is NaN when no episode ended, which is fine)."""
 
     def model(self, params) -> eqx.Module:
         return eqx.combine(params, self.static_model)
@@ -156,11 +69,7 @@ class PPO:
             lambda leaf: jnp.broadcast_to(leaf, (self.cfg.n_envs, *leaf.shape)), self.env.unstarted(env_params)
         )
         zeros = jnp.zeros(self.cfg.n_envs)
-        hidden = None
-        if self.recurrent:
-            from mesaopt.optimizers.ppo_recurrent import initial_hiddens
-
-            hidden = initial_hiddens(self.model(params), self.cfg.n_envs)
+        hidden = initial_hiddens(self.model(params), self.cfg.n_envs) if self.recurrent else None
         return RunnerState(
             params=params,
             opt_state=self.optimizer.init(params),
@@ -171,37 +80,19 @@ class PPO:
             hidden=hidden,
         )
 
-    def update(self, state: RunnerState, env_params) -> tuple[RunnerState, UpdateMetrics]:
+    def step(self, state: RunnerState, env_params) -> tuple[RunnerState, UpdateMetrics]:
+        """One update: collect a rollout in every environment, then learn from it."""
         if self.recurrent:
-            from mesaopt.optimizers.ppo_recurrent import recurrent_update
-
             return recurrent_update(self, state, env_params)
-        from mesaopt.optimizers.ppo_steps import collect_rollout, learn_from_rollout
-
         state, rollout, last_value = collect_rollout(self, state, env_params)
         state, losses = learn_from_rollout(self, state, rollout, last_value)
         return state, summarize_update(rollout, losses)
 
     def train(self, key, env_params) -> TrainResult:
+        """All ``n_steps`` updates in one ``scan``: the final parameters and ``metrics[n_steps]``."""
         state = self.init(key, env_params)
-        state, metrics = jax.lax.scan(lambda s, _: self.update(s, env_params), state, None, length=self.n_updates)
+        state, metrics = jax.lax.scan(lambda s, _: self.step(s, env_params), state, None, length=self.n_steps)
         return TrainResult(params=state.params, metrics=metrics)
-
-
-def summarize_update(rollout: Transition, losses: dict[str, jax.Array]) -> UpdateMetrics:
-    """Episode statistics from a rollout and mean losses from the learning phase."""
-    n_done = jnp.sum(rollout.done)
-    denom = jnp.where(n_done > 0, n_done, jnp.nan)
-    return UpdateMetrics(
-        episode_return=jnp.sum(rollout.ep_return * rollout.done) / denom,
-        episode_length=jnp.sum(rollout.ep_length * rollout.done) / denom,
-        success_rate=jnp.sum(rollout.success * rollout.done) / denom,
-        episodes_finished=n_done,
-        policy_loss=losses["policy_loss"],
-        value_loss=losses["value_loss"],
-        entropy=losses["entropy"],
-        approx_kl=losses["approx_kl"],
-    )
 
 
 def make_optimizer(cfg: PPOConfig, n_updates: int) -> optax.GradientTransformation:
@@ -232,5 +123,5 @@ def make_ppo(cfg: PPOConfig, env, model_factory: Callable, total_steps: int) -> 
         static_model=static_model,
         model_factory=model_factory,
         optimizer=make_optimizer(cfg, n_updates),
-        n_updates=n_updates,
+        n_steps=n_updates,
     )

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from mesaopt.optimizers.gae import generalized_advantages
-from mesaopt.optimizers.ppo import PPO, RunnerState, Transition, UpdateMetrics, summarize_update
+from mesaopt.optimizers.ppo_types import PPOLike, RunnerState, Transition, UpdateMetrics, summarize_update
 from mesaopt.optimizers.ppo_steps import clipped_objective, minibatch_step, refresh_levels, sample_actions, step_envs
 
 
@@ -35,7 +35,7 @@ def reset_hiddens(model: eqx.Module, hidden, done):
     return jax.tree_util.tree_map(select, hidden, start)
 
 
-def _recurrent_env_step(ppo: PPO, env_params, carry: RunnerState, _):
+def _recurrent_env_step(ppo: PPOLike, env_params, carry: RunnerState, _):
     key, k_act, k_env = jax.random.split(carry.key, 3)
     model = ppo.model(carry.params)
     hidden, (logits, value) = jax.vmap(model.step)(carry.hidden, carry.obs)
@@ -45,7 +45,7 @@ def _recurrent_env_step(ppo: PPO, env_params, carry: RunnerState, _):
     return carry, transition
 
 
-def collect_recurrent_rollout(ppo: PPO, state: RunnerState, env_params):
+def collect_recurrent_rollout(ppo: PPOLike, state: RunnerState, env_params):
     """Like ``collect_rollout``; also returns the hidden states the rollout started from."""
     state = refresh_levels(ppo, state, env_params)
     start_hidden = state.hidden
@@ -69,7 +69,7 @@ def replay_rollout(model: eqx.Module, start_hidden, obs, done):
     return logits, value
 
 
-def recurrent_ppo_loss(params, ppo: PPO, batch: dict[str, jax.Array]):
+def recurrent_ppo_loss(params, ppo: PPOLike, batch: dict[str, jax.Array]):
     """The clipped PPO loss with the policy recomputed through the minibatch's whole rollout."""
     logits, value = replay_rollout(ppo.model(params), batch["hidden"], batch["obs"], batch["done"])
     flat = {k: v.reshape(-1, *v.shape[2:]) for k, v in batch.items() if k not in ("hidden", "obs", "done")}
@@ -93,12 +93,12 @@ def split_by_envs(key, batch: dict, n_minibatches: int) -> dict:
     return {**timed, "hidden": hidden}
 
 
-def _recurrent_epoch(ppo: PPO, carry, key, batch):
+def _recurrent_epoch(ppo: PPOLike, carry, key, batch):
     minibatches = split_by_envs(key, batch, ppo.cfg.n_minibatches)
     return jax.lax.scan(lambda c, b: minibatch_step(ppo, c, b, recurrent_ppo_loss), carry, minibatches)
 
 
-def learn_from_recurrent_rollout(ppo: PPO, state: RunnerState, rollout: Transition, last_value, start_hidden):
+def learn_from_recurrent_rollout(ppo: PPOLike, state: RunnerState, rollout: Transition, last_value, start_hidden):
     """GAE, then ``n_epochs`` × ``n_minibatches`` Adam steps, each on a group of whole environments."""
     cfg = ppo.cfg
     advantage, target = generalized_advantages(
@@ -117,7 +117,7 @@ def learn_from_recurrent_rollout(ppo: PPO, state: RunnerState, rollout: Transiti
     return state, jax.tree_util.tree_map(jnp.mean, diagnostics)
 
 
-def recurrent_update(ppo: PPO, state: RunnerState, env_params) -> tuple[RunnerState, UpdateMetrics]:
+def recurrent_update(ppo: PPOLike, state: RunnerState, env_params) -> tuple[RunnerState, UpdateMetrics]:
     """One PPO update of a recurrent model: collect a rollout, then learn from it."""
     state, rollout, last_value, start_hidden = collect_recurrent_rollout(ppo, state, env_params)
     state, losses = learn_from_recurrent_rollout(ppo, state, rollout, last_value, start_hidden)

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from mesaopt.optimizers.gae import generalized_advantages
-from mesaopt.optimizers.ppo import PPO, EpisodeTracker, RunnerState, Transition
+from mesaopt.optimizers.ppo_types import EpisodeTracker, PPOLike, RunnerState, Transition
 
 
 def sample_actions(key, logits):
@@ -17,20 +17,20 @@ def sample_actions(key, logits):
     return action, log_prob
 
 
-def _policy_step(ppo: PPO, params, key, obs):
+def _policy_step(ppo: PPOLike, params, key, obs):
     """Sample actions for a batch of observations; returns actions, log-probs and values."""
     logits, value = jax.vmap(ppo.model(params))(obs)
     action, log_prob = sample_actions(key, logits)
     return action, log_prob, value
 
 
-def _env_step(ppo: PPO, env_params, carry: RunnerState, _):
+def _env_step(ppo: PPOLike, env_params, carry: RunnerState, _):
     key, k_act, k_env = jax.random.split(carry.key, 3)
     action, log_prob, value = _policy_step(ppo, carry.params, k_act, carry.obs)
     return step_envs(ppo, env_params, carry, key, k_env, action, log_prob, value)
 
 
-def step_envs(ppo: PPO, env_params, carry: RunnerState, key, k_env, action, log_prob, value):
+def step_envs(ppo: PPOLike, env_params, carry: RunnerState, key, k_env, action, log_prob, value):
     """Step every environment with ``action``; returns the carry (``key`` as its new key) and the transition."""
     env_keys = jax.random.split(k_env, ppo.cfg.n_envs)
     obs, env_state, reward, term, trunc, _ = jax.vmap(ppo.env.step, (0, 0, 0, None))(
@@ -48,7 +48,7 @@ def step_envs(ppo: PPO, env_params, carry: RunnerState, key, k_env, action, log_
     return carry, transition
 
 
-def refresh_levels(ppo: PPO, state: RunnerState, env_params) -> RunnerState:
+def refresh_levels(ppo: PPOLike, state: RunnerState, env_params) -> RunnerState:
     """Redraw every environment's spare levels (once per rollout); the first time, start each on a spare.
 
     ``PPO.init`` draws no level (``BufferedAutoReset.unstarted``): the first refresh supplies every level.
@@ -59,7 +59,7 @@ def refresh_levels(ppo: PPO, state: RunnerState, env_params) -> RunnerState:
     return eqx.tree_at(lambda s: (s.key, s.obs, s.env_state), state, (key, obs, env_state))
 
 
-def collect_rollout(ppo: PPO, state: RunnerState, env_params):
+def collect_rollout(ppo: PPOLike, state: RunnerState, env_params):
     """Refresh the spare levels, step ``n_steps`` times; returns the state, transitions and bootstrap values."""
     state = refresh_levels(ppo, state, env_params)
     state, rollout = jax.lax.scan(
@@ -69,7 +69,7 @@ def collect_rollout(ppo: PPO, state: RunnerState, env_params):
     return state, rollout, last_value
 
 
-def ppo_loss(params, ppo: PPO, batch: dict[str, jax.Array]):
+def ppo_loss(params, ppo: PPOLike, batch: dict[str, jax.Array]):
     """Clipped surrogate + clipped value loss − entropy bonus; returns (loss, diagnostics)."""
     logits, value = jax.vmap(ppo.model(params))(batch["obs"])
     return clipped_objective(ppo.cfg, logits, value, batch)
@@ -94,14 +94,14 @@ def clipped_objective(cfg, logits, value, batch: dict[str, jax.Array]):
     return loss, {"policy_loss": policy_loss, "value_loss": value_loss, "entropy": entropy, "approx_kl": approx_kl}
 
 
-def minibatch_step(ppo: PPO, carry, batch, loss_fn=ppo_loss):
+def minibatch_step(ppo: PPOLike, carry, batch, loss_fn=ppo_loss):
     params, opt_state = carry
     grads, diagnostics = jax.grad(loss_fn, has_aux=True)(params, ppo, batch)
     updates, opt_state = ppo.optimizer.update(grads, opt_state, params)
     return (eqx.apply_updates(params, updates), opt_state), diagnostics
 
 
-def _epoch(ppo: PPO, carry, key, batch):
+def _epoch(ppo: PPOLike, carry, key, batch):
     n = ppo.cfg.steps_per_update
     perm = jax.random.permutation(key, n)
     shuffled = jax.tree_util.tree_map(
@@ -110,7 +110,7 @@ def _epoch(ppo: PPO, carry, key, batch):
     return jax.lax.scan(lambda c, b: minibatch_step(ppo, c, b), carry, shuffled)
 
 
-def learn_from_rollout(ppo: PPO, state: RunnerState, rollout: Transition, last_value):
+def learn_from_rollout(ppo: PPOLike, state: RunnerState, rollout: Transition, last_value):
     """GAE, then ``n_epochs`` × ``n_minibatches`` Adam steps on the clipped objective."""
     cfg = ppo.cfg
     advantage, target = generalized_advantages(

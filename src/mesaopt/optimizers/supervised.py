@@ -1,17 +1,20 @@
 """Supervised base optimizer (optax) with the whole loop inside one ``jit``.
 
-``make_supervised(cfg, model_factory, loss_fn)`` returns a :class:`Supervised` whose ``init(key)`` and
-``update(state, task_params)`` are pure. ``loss_fn(model, batch_key, step, task_params) -> loss`` draws its own
-batch from ``batch_key`` (= ``fold_in(data_key, step)``, so batches are a pure function of (key, step); the
-step also drives curricula) and returns a scalar. ``task_params`` is any pytree that varies per run (a task
+``make_supervised(cfg, model_factory, loss_fn)`` returns a :class:`Supervised`, a
+:class:`~mesaopt.optimizers.contract.BaseOptimizer` whose ``init(key, task_params=None)`` and
+``step(state, task_params)`` (one gradient step) are pure. ``loss_fn(model, batch_key, step, task_params) -> loss``
+draws its own batch from ``batch_key`` (= ``fold_in(data_key, step)``, so batches are a pure function of (key,
+step); the step also drives curricula) and returns a scalar. ``task_params`` is any pytree that varies per run (a task
 pool, its size M), so ``jax.vmap`` over seeds × sweep points trains them all in one program.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+import math
+import numbers
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import equinox as eqx
 import jax
@@ -27,7 +30,7 @@ class SupervisedConfig:
     """Optimizer settings of supervised training."""
 
     learning_rate: float = 1e-3
-    """Peak AdamW step size."""
+    """Peak AdamW step size; finite, > 0."""
     steps: int = 2000
     """Gradient steps per run."""
     batch_size: int = 256
@@ -41,28 +44,36 @@ class SupervisedConfig:
     cosine_decay: bool = True
     """Cosine-decay the step size to 10 % of the peak after warm-up (else constant)."""
     weight_decay: float = 0.0
-    """AdamW decoupled weight decay."""
+    """AdamW decoupled weight decay; finite, ≥ 0."""
     grad_clip: float = 1.0
-    """Global gradient-norm clip (0 = none)."""
+    """Global gradient-norm clip (0 = none); finite, ≥ 0."""
 
     def validate(self) -> None:
-        """One-line ``MesaoptError`` for impossible values."""
+        """One-line ``MesaoptError`` (a ``ValueError``) naming the first impossible value (NaN and ±inf included)."""
         for name in ("steps", "batch_size", "microbatches"):
             if getattr(self, name) < 1:
                 raise MesaoptError(f"train.{name} must be ≥ 1, got {getattr(self, name)}")
         if self.batch_size % self.microbatches:
             raise MesaoptError(f"train.batch_size ({self.batch_size}) must be divisible by train.microbatches "
                                f"({self.microbatches})")
-        if self.learning_rate <= 0:
-            raise MesaoptError(f"train.learning_rate must be > 0, got {self.learning_rate}")
-        if self.warmup_steps < 0 or self.grad_clip < 0 or self.weight_decay < 0:
-            raise MesaoptError("train.warmup_steps, train.grad_clip and train.weight_decay must be ≥ 0")
-
+        if not _finite(self.learning_rate) or self.learning_rate <= 0:
+            raise MesaoptError(f"train.learning_rate must be a finite number > 0, got {self.learning_rate!r}")
+        for name in ("grad_clip", "weight_decay"):
+            value = getattr(self, name)
+            if not _finite(value) or value < 0:
+                raise MesaoptError(f"train.{name} must be a finite number ≥ 0, got {value!r}")
+        if self.warmup_steps < 0:
+            raise MesaoptError(f"train.warmup_steps must be ≥ 0, got {self.warmup_steps}")
 
     @property
     def microbatch_size(self) -> int:
         """Examples per micro-batch (what ``loss_fn`` draws per call)."""
         return self.batch_size // self.microbatches
+
+
+def _finite(value) -> bool:
+    """A real number that is not NaN or ±inf (``nan <= 0`` is False, so a comparison alone lets NaN through)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class SupervisedState(NamedTuple):
@@ -108,12 +119,22 @@ class Supervised:
     model_factory: Callable
     loss_fn: Callable
     optimizer: optax.GradientTransformation
+    finite_metrics: ClassVar[tuple[str, ...]] = ("loss", "grad_norm")
+    """Metrics that must stay finite."""
+
+    @property
+    def n_steps(self) -> int:
+        """Gradient steps in a full run (``cfg.steps``)."""
+        return self.cfg.steps
 
     def model(self, params) -> eqx.Module:
         """The module with ``params`` filled in."""
         return eqx.combine(params, self.static_model)
 
-    def init(self, key) -> SupervisedState:
+    def init(self, key, task_params=None) -> SupervisedState:
+        """One run's initial state; ``task_params`` is unused (the contract's ``problem``: batches are drawn by
+        ``loss_fn`` at each step)."""
+        del task_params
         k_model, k_data = jax.random.split(key)
         params = eqx.filter(self.model_factory(k_model), eqx.is_array)
         return SupervisedState(params, self.optimizer.init(params), jnp.zeros((), jnp.int32), k_data)
@@ -135,7 +156,8 @@ class Supervised:
         total, _ = jax.lax.scan(accumulate, zero, jnp.arange(n))
         return jax.tree_util.tree_map(lambda x: x / n, total)
 
-    def update(self, state: SupervisedState, task_params) -> tuple[SupervisedState, StepMetrics]:
+    def step(self, state: SupervisedState, task_params) -> tuple[SupervisedState, StepMetrics]:
+        """One gradient step on a batch drawn from ``fold_in(data_key, step)``."""
         value, grads = self._loss_and_grads(state, task_params)
         updates, opt_state = self.optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
@@ -144,8 +166,8 @@ class Supervised:
 
     def train(self, key, task_params) -> tuple[eqx.Module, StepMetrics]:
         """Every step in one ``scan``: ``(params, metrics[steps])``."""
-        state = self.init(key)
-        state, metrics = jax.lax.scan(lambda s, _: self.update(s, task_params), state, None, length=self.cfg.steps)
+        state = self.init(key, task_params)
+        state, metrics = jax.lax.scan(lambda s, _: self.step(s, task_params), state, None, length=self.n_steps)
         return state.params, metrics
 
 

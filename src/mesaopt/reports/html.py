@@ -13,7 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from mesaopt.experiments.checkpoints import atomic_write_bytes
+from mesaopt.runs.checkpoints import atomic_write_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

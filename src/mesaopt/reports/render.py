@@ -26,7 +26,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from numpy.typing import ArrayLike
 
-from mesaopt.experiments.checkpoints import atomic_write_bytes
+from mesaopt.runs.checkpoints import atomic_write_bytes
 
 WALL_COLOR = "#2d2f36"
 OPEN_COLOR = "#f3efe6"

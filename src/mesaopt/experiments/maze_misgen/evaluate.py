@@ -8,7 +8,7 @@ import numpy as np
 from mesaopt.detectors import OutcomeRates, mean_ci, measure_episode_outcomes, summarize_outcomes
 from mesaopt.detectors.policies import policy_from_model
 from mesaopt.envs.planners import UniformPolicy
-from mesaopt.experiments.maze_misgen import MazeMisgenConfig, Setup
+from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, Setup
 
 N_EXAMPLES = 3
 

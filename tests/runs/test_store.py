@@ -10,9 +10,9 @@ import time
 import pytest
 
 from mesaopt.errors import NotARunError
-from mesaopt.experiments import catalog
-from mesaopt.experiments.catalog import list_runs, rebuild_catalog, record_run
-from mesaopt.experiments.store import (
+from mesaopt.runs import catalog
+from mesaopt.runs.catalog import list_runs, rebuild_catalog, record_run
+from mesaopt.runs.store import (
     RunWriter,
     clean_partial,
     code_changes,

@@ -11,7 +11,7 @@ import pytest
 import safetensors.numpy
 
 from mesaopt.errors import CheckpointError, MesaoptError
-from mesaopt.experiments.checkpoints import load_checkpoint, read_checkpoint_metadata, save_checkpoint, sidecar_path
+from mesaopt.runs.checkpoints import load_checkpoint, read_checkpoint_metadata, save_checkpoint, sidecar_path
 
 
 def _mlp(seed: int, width: int = 8) -> eqx.nn.MLP:

@@ -14,8 +14,8 @@ from mesaopt.detectors import mean_ci
 from mesaopt.detectors.deception import OversightGap, measure_oversight_gap
 from mesaopt.detectors.policies import policy_from_model
 from mesaopt.envs.planners import UniformPolicy
-from mesaopt.experiments.absent_supervisor import ENV_NAME, AbsentSupervisorConfig, Setup, build_setup
-from mesaopt.experiments.ppo_agents import ppo_timings, train_and_store_agents
+from mesaopt.experiments.absent_supervisor.config import ENV_NAME, AbsentSupervisorConfig, Setup, build_setup
+from mesaopt.experiments.shared.agents import load_ppo_agents, ppo_learning_curves, ppo_timings, train_and_store_agents
 
 PRESET = "absent-supervisor"
 PUBLISHED_REFERENCE = {"reward_observed": 41.0, "true_performance_observed": 41.0, "reward_unobserved": 47.0,
@@ -93,25 +93,19 @@ def build_headline(stats: dict, cfg: AbsentSupervisorConfig, env_steps: int, wal
 
 def learning_curves(metrics: dict[str, np.ndarray], steps_per_update: int, reward_scale: float) -> dict:
     """Training return (in published units: divided by ``reward_scale``) and success per update, ≲ 200 points."""
-    n_updates = metrics["episode_return"].shape[1]
-    idx = np.arange(0, n_updates, max(1, n_updates // 200))
-    return {
-        "env_steps": ((idx + 1) * steps_per_update).tolist(),
-        "episode_return": np.nan_to_num(metrics["episode_return"][:, idx] / reward_scale).round(2).tolist(),
-        "success_rate": np.nan_to_num(metrics["success_rate"][:, idx]).round(4).tolist(),
-    }
+    return ppo_learning_curves(metrics, steps_per_update,
+                               {"episode_return": (reward_scale, 2), "success_rate": (1.0, 4)})
 
 
-def run_absent_supervisor(cfg: AbsentSupervisorConfig, writer, on_chunk=None, on_phase=None) -> dict:
-    """Train and evaluate every seed; write the checkpoint, metrics and report.json."""
+def run_absent_supervisor(cfg: AbsentSupervisorConfig, ctx) -> dict:
+    """Train and evaluate every seed; store the checkpoint and metrics; return the report."""
     started = time.perf_counter()
     setup = build_setup(cfg)
-    params, metrics, timings = train_and_store_agents(setup, cfg.n_chunks, writer, checkpoint_metadata(cfg),
-                                                      on_chunk, on_phase)
+    params, metrics, timings = train_and_store_agents(setup, cfg.n_chunks, ctx, checkpoint_metadata(cfg))
     evaluation = evaluate(setup, cfg, params)
     stats = stats_table(evaluation["per_seed"])
     wall = time.perf_counter() - started
-    report = {
+    return {
         "preset": PRESET,
         "headline": build_headline(stats, cfg, timings["env_steps_per_agent"], wall),
         "measures": stats,
@@ -121,25 +115,8 @@ def run_absent_supervisor(cfg: AbsentSupervisorConfig, writer, on_chunk=None, on
         "timings": ppo_timings(timings, setup.n_agents, wall),
         "config": dataclasses.asdict(cfg),
     }
-    writer.write_json("report.json", report)
-    return report
 
 
 def load_trained_agents(run_dir) -> tuple:
-    """Rebuild the setup from a run's config.json and load its checkpoint: ``(cfg, setup, params)``.
-
-    ``params`` has a leading seed axis; ``setup.ppo.model(params_of_one_seed)`` is a model. Raises
-    ``NotARunError`` for a directory that is not a complete run and ``CheckpointError`` for a missing, corrupt or
-    foreign checkpoint (one line each).
-    """
-    from mesaopt.experiments.checkpoints import load_checkpoint
-    from mesaopt.experiments.overrides import config_from_dict
-    from mesaopt.experiments.store import load_run
-
-    record = load_run(run_dir)
-    cfg = config_from_dict(AbsentSupervisorConfig(), {k: v for k, v in record["config"].items() if k != "preset"})
-    setup = build_setup(cfg)
-    first = jax.tree_util.tree_map(lambda x: x[0], setup.train_params)
-    like = jax.eval_shape(jax.vmap(lambda k: setup.ppo.init(k, first).params), setup.keys)
-    path = f"{record['path']}/checkpoints/params.safetensors"
-    return cfg, setup, load_checkpoint(path, like, expected_metadata=checkpoint_metadata(cfg))
+    """``(cfg, setup, params)`` of a stored run (see :func:`~mesaopt.experiments.shared.agents.load_ppo_agents`)."""
+    return load_ppo_agents(run_dir, AbsentSupervisorConfig(), build_setup, checkpoint_metadata)

@@ -1,12 +1,12 @@
-"""The run store: content-addressed run directories written atomically.
+"""The run store: content-addressed run directories written atomically, and resumable while in progress.
 
 A run lives in ``<root>/<preset>-<hash10>`` where ``hash10`` is :func:`config_hash` of its config.
-:class:`RunWriter` builds it in ``<root>/.partial/<name>-<pid>-<random>`` and, in :meth:`RunWriter.finalize`,
-writes ``config.json``, ``run.json`` (preset, hash, time, wall seconds, headline), ``versions.json`` (package
-versions, mesaopt's :func:`source_fingerprint`, platform, devices), then
-the ``COMPLETE`` marker last, and renames the directory into place. A directory without ``COMPLETE``
-is never a run, so a process killed at any moment leaves either the earlier complete run or nothing;
-leftovers are cleared by :func:`clean_partial` when the next run starts.
+:class:`RunWriter` builds it in ``<root>/.partial/<preset>-<hash10>`` (holding that config's lock, see
+:mod:`mesaopt.runs.partial`) and, in :meth:`RunWriter.finalize`, writes ``config.json``, ``run.json`` (preset,
+hash, time, wall seconds, headline), ``versions.json`` (:mod:`mesaopt.runs.versions`), then the ``COMPLETE``
+marker last, and renames the directory into place. A directory without ``COMPLETE`` is never a run, so a process
+killed at any moment leaves either the earlier complete run, or nothing, or a partial directory whose chunk
+checkpoints the next run of the same config resumes from.
 """
 
 from __future__ import annotations
@@ -14,39 +14,35 @@ from __future__ import annotations
 import dataclasses
 import errno
 import hashlib
-import importlib.metadata
 import json
 import os
-import platform
 import shutil
 import socket
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mesaopt.errors import NotARunError
-from mesaopt.experiments.catalog import (
-    COMPLETE_MARKER,
-    CONFIG_FILE,
-    RUN_META_FILE,
-    is_complete_run,
-    record_run,
-    utc_now,
+from mesaopt.errors import MesaoptError, NotARunError
+from mesaopt.runs.catalog import COMPLETE_MARKER, CONFIG_FILE, RUN_META_FILE, is_complete_run, record_run, utc_now
+from mesaopt.runs.checkpoints import atomic_write_bytes, atomic_write_json
+from mesaopt.runs.partial import (
+    OWNER_FILE,
+    PARTIAL_DIR,
+    RESUME_DIR,
+    TRASH_DIR,
+    acquire_run_lock,
+    clean_partial,
+    is_resumable,
+    release_run_lock,
 )
-from mesaopt.experiments.checkpoints import atomic_write_bytes, atomic_write_json
+from mesaopt.runs.versions import VERSIONS_FILE, code_changes, collect_versions, source_fingerprint
 
 DEFAULT_ROOT = Path("runs")
-PARTIAL_DIR = ".partial"
-TRASH_DIR = ".trash"
-VERSIONS_FILE = "versions.json"
 REPORT_FILE = "report.json"
-_OWNER_FILE = ".owner.json"
-# When this module was imported: a stand-in for "when this process started" in clean_partial.
-_PROCESS_START = time.time()
-_VERSIONED_PACKAGES = ("jax", "jaxlib", "equinox", "optax", "numpy", "mesaopt")
+__all__ = ["DEFAULT_ROOT", "REPORT_FILE", "RunWriter", "clean_partial", "code_changes", "config_hash",
+           "find_complete_run", "load_run", "run_name", "source_fingerprint"]
 
 
 def _normalize(config: Mapping[str, Any] | Any) -> dict:
@@ -118,120 +114,6 @@ def load_run(path_or_name: Path | str, root: Path | None = None) -> dict:
     return {"config": config, "report": report, "headline": meta.get("headline"), "run": meta, "path": path}
 
 
-def source_fingerprint(package_dir: Path | None = None) -> str:
-    """12 hex digits of SHA-256 over the ``.py`` files of ``package_dir`` (default: the installed mesaopt).
-
-    Each file adds its path relative to the package and its bytes, in sorted order, so any edit to the code
-    changes it while a version number may stay the same.
-    """
-    package_dir = Path(package_dir) if package_dir is not None else Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(package_dir.rglob("*.py")):
-        digest.update(path.relative_to(package_dir).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def code_identity() -> dict[str, Any]:
-    """The versions of the numeric stack and mesaopt, and mesaopt's :func:`source_fingerprint`."""
-    identity: dict[str, Any] = {}
-    for package in _VERSIONED_PACKAGES:
-        try:
-            identity[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            identity[package] = None
-    identity["mesaopt_source"] = source_fingerprint()
-    return identity
-
-
-def code_changes(run_dir: Path) -> list[str]:
-    """How the code that made ``run_dir`` differs from this process's, e.g. ``["jax 0.10.1 -> 0.10.2"]``.
-
-    Compares :func:`code_identity` with the run's ``versions.json``; an entry the run did not record (older runs
-    have no ``mesaopt_source``) or an unreadable file counts as different.
-    """
-    try:
-        stored = _read_json_or_none(Path(run_dir) / VERSIONS_FILE) or {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        stored = {}
-    stored = stored if isinstance(stored, dict) else {}
-    return [f"{name} {stored.get(name, 'not recorded')} -> {value}"
-            for name, value in code_identity().items() if stored.get(name) != value]
-
-
-def collect_versions() -> dict:
-    """Python, the numeric stack, mesaopt's source fingerprint, the platform and the JAX devices: ``versions.json``."""
-    versions: dict[str, Any] = {"python": platform.python_version(), **code_identity()}
-    versions["platform"] = platform.platform()
-    import jax  # the shell only: importing here keeps the store importable without initialising JAX
-
-    versions["jax_backend"] = jax.default_backend()
-    versions["devices"] = [f"{d.platform}:{d.id} {d.device_kind}" for d in jax.devices()]
-    return versions
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def _is_abandoned(entry: Path) -> bool:
-    """Whether a ``.partial`` entry was left by a killed process (older than us, owner gone)."""
-    try:
-        if entry.stat().st_mtime >= _PROCESS_START:
-            return False  # may belong to a run started after this process
-        owner = json.loads((entry / _OWNER_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return True  # older than this process and no readable owner: killed before it wrote one
-    if owner.get("host") != socket.gethostname():
-        return False  # another machine on a shared filesystem: we cannot tell whether it is alive
-    pid = int(owner.get("pid", -1))
-    return pid == os.getpid() or not _pid_alive(pid)  # our own pid on an older entry was reused
-
-
-def clean_partial(root: Path) -> list[Path]:
-    """Remove what killed runs left under ``root``; return the removed paths.
-
-    Clears ``.partial`` entries older than this process whose owner process (same host) is gone,
-    restores a run that a crash left only in ``.trash`` (killed between moving the old run aside and
-    renaming the new one in), and empties ``.trash``. Call it when a new run starts.
-    """
-    root = Path(root)
-    removed: list[Path] = []
-    partial = root / PARTIAL_DIR
-    if partial.is_dir():
-        for entry in sorted(partial.iterdir()):
-            if _is_abandoned(entry):
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(entry)
-    removed.extend(_recover_trash(root))
-    return removed
-
-
-def _recover_trash(root: Path) -> list[Path]:
-    """Put back trashed complete runs whose final directory is missing; delete the rest of ``.trash``."""
-    trash = root / TRASH_DIR
-    if not trash.is_dir():
-        return []
-    removed = []
-    for entry in sorted(trash.iterdir()):
-        stamp = entry.name.rsplit("-", 1)[-1]
-        if not stamp.isdigit() or int(stamp) >= _PROCESS_START * 1e9:
-            continue  # not ours, or a concurrent finalize is mid-swap
-        final = root / entry.name.rsplit("-", 1)[0]
-        if is_complete_run(entry) and not final.exists():
-            os.replace(entry, final)
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
-        removed.append(entry)
-    return removed
-
-
 class RunWriter:
     """Builds one run directory in a private temp dir and moves it into place atomically.
 
@@ -246,18 +128,32 @@ class RunWriter:
     the temp dir is removed and nothing appears under ``root`` or in the catalog.
     """
 
-    def __init__(self, root: Path, preset: str, config: Mapping[str, Any]) -> None:
+    def __init__(self, root: Path, preset: str, config: Mapping[str, Any], *, resume: bool = False) -> None:
         self.root = Path(root)
         self.preset = preset
         self.config = _normalize(config)
         self.config_hash = config_hash(self.config)
         self.name = f"{preset}-{self.config_hash}"
         self.final_dir = self.root / self.name
-        partial = self.root / PARTIAL_DIR
-        partial.mkdir(parents=True, exist_ok=True)
-        self.work_dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-{os.getpid()}-", dir=partial))
-        atomic_write_json(self.work_dir / _OWNER_FILE, {"host": socket.gethostname(), "pid": os.getpid()})
+        self._partial = self.root / PARTIAL_DIR
+        self._partial.mkdir(parents=True, exist_ok=True)
+        self._lock = acquire_run_lock(self._partial, self.name)
+        self.work_dir = self._partial / self.name
+        self.resuming = resume and is_resumable(self.work_dir)
+        """Whether a killed run of this config left chunk checkpoints that this run continues from."""
+        self._prepare_work_dir()
         self._state = "open"
+
+    def _prepare_work_dir(self) -> None:
+        """Start the work dir empty, or (resuming) keep only the chunk checkpoints a killed run left in it."""
+        if self.resuming:
+            for entry in self.work_dir.iterdir():
+                if entry.name != RESUME_DIR:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        elif self.work_dir.exists():
+            shutil.rmtree(self.work_dir)
+        self.work_dir.mkdir(exist_ok=True)
+        atomic_write_json(self.work_dir / OWNER_FILE, {"host": socket.gethostname(), "pid": os.getpid()})
 
     def path(self, relpath: str | Path) -> Path:
         """Absolute path of ``relpath`` inside the work dir (parents created), for libraries that write files."""
@@ -295,10 +191,13 @@ class RunWriter:
             "created_utc": created, "wall_seconds": float(wall_seconds), "headline": headline,
         })
         self.write_json(VERSIONS_FILE, collect_versions())
-        (self.work_dir / _OWNER_FILE).unlink(missing_ok=True)
+        (self.work_dir / OWNER_FILE).unlink(missing_ok=True)
+        shutil.rmtree(self.work_dir / RESUME_DIR, ignore_errors=True)
         self.write_bytes(COMPLETE_MARKER, f"{created}\n".encode())
         self._swap_into_place()
         self._state = "finalized"
+        release_run_lock(self._partial, self.name, self._lock)
+        self._lock = None
         record_run(self.root, self.name, self.preset, self.config_hash, self.final_dir.resolve(),
                    wall_seconds, headline, created_utc=created)
         return self.final_dir
@@ -336,11 +235,17 @@ class RunWriter:
         else:
             shutil.rmtree(trashed, ignore_errors=True)
 
-    def abort(self) -> None:
-        """Discard the work dir; nothing is written under the root or in the catalog."""
+    def abort(self, keep_checkpoints: bool = False) -> None:
+        """Discard the work dir (or, with ``keep_checkpoints``, everything but its chunk checkpoints, for a later
+        run of the same config to resume from); nothing is written under the root or in the catalog."""
         if self._state == "open":
-            shutil.rmtree(self.work_dir, ignore_errors=True)
+            if keep_checkpoints and is_resumable(self.work_dir):
+                (self.work_dir / OWNER_FILE).unlink(missing_ok=True)
+            else:
+                shutil.rmtree(self.work_dir, ignore_errors=True)
             self._state = "aborted"
+        release_run_lock(self._partial, self.name, self._lock)
+        self._lock = None
 
     def __enter__(self) -> RunWriter:
         return self
@@ -348,4 +253,6 @@ class RunWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.abort()
+        """An interruption or a crash keeps the chunk checkpoints (the run resumes); a user error (including a
+        diverged training, :class:`~mesaopt.errors.TrainingDivergedError`) or leaving without finalize does not."""
+        self.abort(keep_checkpoints=exc is not None and not isinstance(exc, MesaoptError))

@@ -1,17 +1,7 @@
-"""``mesaopt inspect RUN``: add the evidence card to a stored run's ``report.json`` (under ``"evidence"``).
-
-Inspectors are registered per preset. Each returns ``{condition name: card}``; every card has the stable keys
-``verdict``, ``behavioral_objective``, ``optimization_power_bits``, ``goal_directedness``, ``thinking_gain`` and
-``deception_gap`` (``None`` where a measure does not apply), plus detector details (see ``docs/evidence.md``).
-Only the ``evidence`` and ``evidence_settings`` sections of ``report.json`` are rewritten, atomically.
-"""
+"""Evidence of search on a ``maze-misgen`` condition: the thinking-steps gain of recurrent agents, linear probes and
+retargeting by activation steering of feed-forward ones, and layout generalization of runs trained on a pool."""
 
 from __future__ import annotations
-
-import dataclasses
-import time
-from collections.abc import Callable
-from pathlib import Path
 
 import equinox as eqx
 import jax
@@ -24,45 +14,7 @@ from mesaopt.detectors.stats import mean_ci
 from mesaopt.detectors.steering import measure_retargeting
 from mesaopt.detectors.thinking import measure_thinking_gain
 from mesaopt.envs.planners import UniformPolicy
-from mesaopt.errors import MesaoptError
-from mesaopt.experiments.evidence_maze import (
-    InspectConfig,
-    _take,
-    _verdict_card,
-    condition_card,
-    default_networks,
-    shifted_episodes,
-)
-
-CARD_KEYS = ("verdict", "behavioral_objective", "optimization_power_bits", "goal_directedness", "thinking_gain",
-             "deception_gap")
-"""Keys every evidence card has (the stable part of the ``evidence`` section)."""
-
-
-def inspect_maze_misgen(run_dir: Path, report: dict, icfg: InspectConfig, on_step: Callable | None = None) -> dict:
-    """Evidence card per training-region size of a ``maze-misgen`` run."""
-    from mesaopt.experiments.maze_misgen_run import load_trained_agents
-
-    cfg, setup, params = load_trained_agents(run_dir)
-    k_episodes, k_defaults, k_conditions = jax.random.split(jax.random.key(icfg.seed), 3)
-    step = on_step or (lambda text: None)
-    step("rolling out every agent on the shifted distribution")
-    episodes = shifted_episodes(setup, params, icfg.n_episodes, cfg.horizon, k_episodes)
-    defaults = default_networks(setup, icfg.n_default_samples, k_defaults)
-    cards = {}
-    for i, region in enumerate(cfg.region_sizes):
-        step(f"region {region}: optimization power, goal-directedness, inverse RL")
-        agents = slice(i * cfg.n_seeds, (i + 1) * cfg.n_seeds)
-        keys = jax.random.split(jax.random.fold_in(k_conditions, i), 4)
-        card = condition_card(setup, episodes, agents, keys, icfg, defaults)
-        search = search_card(setup, params, agents, keys[1:], cfg, icfg, step, region)
-        card.update(search)
-        card.update(generalization_card(setup, params, agents, keys[3], cfg, icfg))
-        card.update(_verdict_card(report["rates"], i, card["behavioral_objective"], icfg.thresholds))
-        card.setdefault("thinking_gain", None)
-        card["deception_gap"] = None
-        cards[f"region_{region}"] = card
-    return cards
+from mesaopt.experiments.shared.common import take
 
 
 PROBE_LAYERS = {"mlp": "actor.1.hook_post", "cnn": "dense.hook_post"}
@@ -73,7 +25,7 @@ def generalization_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
     """Goal rate on training-pool layouts vs never-seen ones (runs trained on a pool), averaged over seeds."""
     if cfg.layout_pool_size == 0:
         return {"layout_generalization": None}
-    env_params = _take(setup.train_params, agents.start)
+    env_params = take(setup.train_params, agents.start)
 
     def one(p, k):
         policy = policy_from_model(setup.ppo.model(p))
@@ -81,7 +33,7 @@ def generalization_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
                                               horizon=cfg.horizon)
 
     n = agents.stop - agents.start
-    seen, fresh, unseen = eqx.filter_jit(jax.vmap(one))(_take(params, agents), jax.random.split(key, n))
+    seen, fresh, unseen = eqx.filter_jit(jax.vmap(one))(take(params, agents), jax.random.split(key, n))
     reports = [summarize_generalization(seen[i], fresh[i], unseen[i]) for i in range(n)]
     gaps = np.array([r.gap for r in reports])
     mean, low, high = mean_ci(gaps, clip=(-1.0, 1.0))
@@ -99,7 +51,7 @@ THINKING_STEPS = (0, 1, 2, 4, 8)
 
 def thinking_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
     """Goal rate on the shifted distribution vs extra thinking steps (recurrent models), averaged over seeds."""
-    env_params = _take(setup.shifted_params, agents.start)
+    env_params = take(setup.shifted_params, agents.start)
 
     def one(p, k):
         policy = policy_from_model(setup.ppo.model(p))
@@ -107,7 +59,7 @@ def thinking_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
                                      n_episodes=icfg.n_episodes, horizon=cfg.horizon)
 
     n = agents.stop - agents.start
-    report = eqx.filter_jit(jax.vmap(one))(_take(params, agents), jax.random.split(key, n))
+    report = eqx.filter_jit(jax.vmap(one))(take(params, agents), jax.random.split(key, n))
     gains = np.asarray(report.gain, np.float64)
     mean, low, high = mean_ci(gains, clip=(-1.0, 1.0))
     return {"thinking_gain": round(float(mean), 3), "thinking_gain_ci": [round(float(low), 3), round(float(high), 3)],
@@ -125,8 +77,8 @@ def search_card(setup, params, agents: slice, keys, cfg, icfg, step, region) -> 
     if layer is None:
         return {}
     step(f"region {region}: linear probes and retargeting by steering ({layer})")
-    models = setup.ppo.model(_take(params, agents))
-    env_params = _take(setup.shifted_params, agents.start)
+    models = setup.ppo.model(take(params, agents))
+    env_params = take(setup.shifted_params, agents.start)
     n = agents.stop - agents.start
     probes = eqx.filter_jit(eqx.filter_vmap(
         lambda m, k: measure_probes(k, setup.env, env_params, m, layer, n_episodes=icfg.n_episodes,
@@ -167,29 +119,3 @@ def _steering_fields(report) -> dict:
         "steering_success_per_cell": _mean_grid(report.success_steered),
         "steering_baseline_per_cell": _mean_grid(report.success_baseline),
     }
-
-
-def _inspect_absent_supervisor(run_dir, report, icfg, on_step=None) -> dict:
-    from mesaopt.experiments.evidence_supervisor import inspect_absent_supervisor
-
-    return inspect_absent_supervisor(run_dir, report, icfg, on_step)
-
-
-INSPECTORS = {"maze-misgen": inspect_maze_misgen, "absent-supervisor": _inspect_absent_supervisor}
-"""``inspector(run_dir, report, inspect_config, on_step) -> {condition: card}`` by preset name."""
-
-
-def inspect_run(run_dir: Path, report: dict, icfg: InspectConfig, on_step: Callable | None = None) -> dict:
-    """Compute the evidence of a stored run and return the updated report (the caller writes it)."""
-    preset = report.get("preset")
-    if preset not in INSPECTORS:
-        raise MesaoptError(f"runs of preset {preset!r} cannot be inspected; allowed: {sorted(INSPECTORS)}")
-    icfg.validate()
-    started = time.perf_counter()
-    cards = INSPECTORS[preset](run_dir, report, icfg, on_step)
-    for name, card in cards.items():
-        missing = [k for k in CARD_KEYS if k not in card]
-        if missing:
-            raise RuntimeError(f"evidence card {name} lacks {missing}")
-    settings = {**dataclasses.asdict(icfg), "seconds": round(time.perf_counter() - started, 2)}
-    return {**report, "evidence": cards, "evidence_settings": settings}

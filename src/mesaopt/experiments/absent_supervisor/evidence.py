@@ -19,6 +19,7 @@ from mesaopt.detectors.policies import policy_from_model
 from mesaopt.detectors.stats import mean_ci
 from mesaopt.detectors.verdict import AlignmentEvidence, classify_alignment
 from mesaopt.envs.planners import UniformPolicy
+from mesaopt.experiments.absent_supervisor.run import load_trained_agents
 
 OBJECTIVES = ("true_performance", "reward")
 N_DEFAULT_EPISODES = 2048
@@ -47,8 +48,6 @@ def _seed_means(observed, unobserved) -> dict[str, np.ndarray]:
 
 def inspect_absent_supervisor(run_dir, report: dict, icfg, on_step=None) -> dict:
     """One card for the trained condition (the supervisor present in a fraction of training episodes)."""
-    from mesaopt.experiments.absent_supervisor_run import load_trained_agents
-
     cfg, setup, params = load_trained_agents(run_dir)
     step = on_step or (lambda text: None)
     k_obs, k_unobs, k_default = jax.random.split(jax.random.key(icfg.seed), 3)

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.icl_common import (
+from mesaopt.experiments.shared.icl import (
     check_positive,
     ci_summary,
     loss_curves,
@@ -23,8 +23,8 @@ from mesaopt.experiments.icl_common import (
     timing_summary,
     train_runs,
 )
-from mesaopt.experiments.icl_models import TransformerConfig, make_sequence_trainer, per_position_error
-from mesaopt.experiments.icl_probe import probe_least_squares_weights
+from mesaopt.experiments.shared.transformer import TransformerConfig, make_sequence_trainer, per_position_error
+from mesaopt.experiments.icl_regression.probe import probe_least_squares_weights
 from mesaopt.optimizers.supervised import SupervisedConfig
 from mesaopt.tasks.reference_learners import LEARNER_NAMES, best_gd_step_size, make_learner, predict_every_position
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
@@ -123,18 +123,15 @@ def summarize_errors(errors: dict, d: int) -> dict:
     return out
 
 
-def run_icl_regression(cfg: IclRegressionConfig, writer, on_chunk=None, on_phase=None) -> dict:
+def run_icl_regression(cfg: IclRegressionConfig, ctx) -> dict:
     """Train ``n_seeds`` transformers; error vs k for them and every reference learner, in and out of
     distribution; probe for the least-squares weights; write checkpoints and report.json."""
     started = time.perf_counter()
     cfg.validate()
     k_train, k_eta, k_eval, k_probe = jax.random.split(jax.random.key(cfg.seed), 4)
     trainer = make_trainer(cfg)
-    params, metrics, timings = train_runs(trainer, jax.random.split(k_train, cfg.n_seeds), None, cfg.n_chunks,
-                                          on_chunk)
-    if on_phase:
-        on_phase("evaluating")
-    save_params(writer, params, checkpoint_metadata(cfg))
+    params, metrics, timings = train_runs(trainer, jax.random.split(k_train, cfg.n_seeds), None, cfg.n_chunks, ctx)
+    save_params(ctx.writer, params, checkpoint_metadata(cfg))
     eta = best_gd_step_size(k_eta, cfg.task)
     variants = {"in_distribution": cfg.task, **{n: OOD_VARIANTS[n](cfg.task) for n in cfg.ood_variants}}
     eval_keys = jax.random.split(k_eval, len(variants))
@@ -150,7 +147,6 @@ def run_icl_regression(cfg: IclRegressionConfig, writer, on_chunk=None, on_phase
         "timings": timing_summary(timings, cfg.n_seeds, wall),
         "config": dataclasses.asdict(cfg),
     }
-    writer.write_json("report.json", report)
     return report
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mesaopt.detectors.icl import linear_probe_r2
-from mesaopt.experiments.icl_common import unstack
+from mesaopt.experiments.shared.icl import unstack
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
 from mesaopt.tasks.tokens import tokenize
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from mesaopt.detectors.icl import crossing_point
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.icl_common import (
+from mesaopt.experiments.shared.icl import (
     check_positive,
     ci_summary,
     loss_curves,
@@ -27,7 +27,7 @@ from mesaopt.experiments.icl_common import (
     timing_summary,
     train_runs,
 )
-from mesaopt.experiments.icl_models import TransformerConfig, make_sequence_trainer
+from mesaopt.experiments.shared.transformer import TransformerConfig, make_sequence_trainer
 from mesaopt.optimizers.supervised import SupervisedConfig
 from mesaopt.tasks.reference_learners import DiscreteMMSE, Ridge, predict_every_position
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
@@ -144,7 +144,7 @@ def evaluate_runs(cfg: IclDiversityConfig, trainer, params, pools, n_active, key
     return out
 
 
-def run_icl_diversity(cfg: IclDiversityConfig, writer, on_chunk=None, on_phase=None) -> dict:
+def run_icl_diversity(cfg: IclDiversityConfig, ctx) -> dict:
     """Train one transformer per (M, seed) in one program; measure its distance to ridge and dMMSE."""
     started = time.perf_counter()
     cfg.validate()
@@ -152,10 +152,8 @@ def run_icl_diversity(cfg: IclDiversityConfig, writer, on_chunk=None, on_phase=N
     pools, n_active = run_pools(cfg, k_pool)
     trainer = make_trainer(cfg)
     params, metrics, timings = train_runs(trainer, jax.random.split(k_train, cfg.n_runs), (pools, n_active),
-                                          cfg.n_chunks, on_chunk)
-    if on_phase:
-        on_phase("evaluating")
-    save_params(writer, params, checkpoint_metadata(cfg))
+                                          cfg.n_chunks, ctx)
+    save_params(ctx.writer, params, checkpoint_metadata(cfg))
     runs = evaluate_runs(cfg, trainer, params, pools, n_active, k_eval)
     by_m = _aggregate(cfg, runs)
     wall = time.perf_counter() - started
@@ -165,7 +163,6 @@ def run_icl_diversity(cfg: IclDiversityConfig, writer, on_chunk=None, on_phase=N
         "timings": timing_summary(timings, cfg.n_runs, wall),
         "config": dataclasses.asdict(cfg),
     }
-    writer.write_json("report.json", report)
     return report
 
 

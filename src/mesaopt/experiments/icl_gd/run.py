@@ -23,7 +23,7 @@ from mesaopt.detectors.icl import (
     sensitivity_agreement,
 )
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.icl_common import (
+from mesaopt.experiments.shared.icl import (
     check_positive,
     ci_summary,
     loss_curves,
@@ -116,27 +116,25 @@ def evaluate_seed(model, gd_model, eta: float, prompts, d: int) -> dict:
             "interpolation_alpha": alphas.tolist(), "interpolation_loss": path.round(6).tolist()}
 
 
-def run_icl_gd(cfg: IclGdConfig, writer, on_chunk=None, on_phase=None) -> dict:
+def run_icl_gd(cfg: IclGdConfig, ctx) -> dict:
     """Train ``n_seeds`` LSA layers, compare each with one-step GD, write checkpoints and report.json."""
     started = time.perf_counter()
     cfg.validate()
     k_train, k_eta, k_eval = jax.random.split(jax.random.key(cfg.seed), 3)
     trainer = make_trainer(cfg)
     params, metrics, timings = train_runs(trainer, jax.random.split(k_train, cfg.n_seeds), jnp.zeros(cfg.n_seeds),
-                                          cfg.n_chunks, on_chunk)
-    if on_phase:
-        on_phase("evaluating")
-    save_params(writer, params, checkpoint_metadata(cfg))
+                                          cfg.n_chunks, ctx)
+    save_params(ctx.writer, params, checkpoint_metadata(cfg))
     eta = best_gd_step_size(k_eta, cfg.task)
     prompts = sample_prompts(k_eval, cfg.task, cfg.eval_prompts)
     gd_model = gd_lsa(cfg.task.d, eta)
     per_seed = [evaluate_seed(trainer.model(unstack(params, i)), gd_model, eta, prompts, cfg.task.d)
                 for i in range(cfg.n_seeds)]
-    return _write_report(cfg, writer, per_seed, eta, trainer.model(unstack(params, 0)), gd_model, metrics,
+    return _build_report(cfg, per_seed, eta, trainer.model(unstack(params, 0)), gd_model, metrics,
                          timings, time.perf_counter() - started)
 
 
-def _write_report(cfg, writer, per_seed, eta, model0, gd_model, metrics, timings, wall) -> dict:
+def _build_report(cfg, per_seed, eta, model0, gd_model, metrics, timings, wall) -> dict:
     stats = {k: ci_summary([s[k] for s in per_seed]) for k in
              ("sensitivity_cosine", "sensitivity_relative_l2", "prediction_diff", "loss_model", "loss_gd")}
     headline = {
@@ -161,5 +159,4 @@ def _write_report(cfg, writer, per_seed, eta, model0, gd_model, metrics, timings
         "timings": timing_summary(timings, cfg.n_seeds, wall),
         "config": dataclasses.asdict(cfg),
     }
-    writer.write_json("report.json", report)
     return report

@@ -1,0 +1,1 @@
+"""Glue that several experiments share: PPO agents, in-context-learning helpers, the evidence-card plumbing."""
