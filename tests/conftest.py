@@ -1,10 +1,30 @@
-"""Test-session setup: JAX's persistent compilation cache, so reruns skip most compile time."""
+"""Test-session setup: JAX's persistent compilation cache, so reruns skip most compile time, and one smoke run per
+registry entry shared by every test that needs a stored run of a preset."""
 
 import os
 from pathlib import Path
 
 import jax
+import pytest
 
 _CACHE_DIR = os.environ.get("MESAOPT_JAX_CACHE") or str(Path(__file__).resolve().parents[1] / ".cache" / "jax-tests")
 jax.config.update("jax_compilation_cache_dir", _CACHE_DIR)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """``smoke_run(name) -> RunOutcome``: the preset's ``smoke_config`` run once per session (lazily)."""
+    root = tmp_path_factory.mktemp("smoke-runs")
+    done = {}
+
+    def run(name: str):
+        from mesaopt.experiments import EXPERIMENTS
+        from mesaopt.runs.driver import drive_run
+
+        if name not in done:
+            experiment = EXPERIMENTS[name]
+            done[name] = drive_run(experiment, experiment.smoke_config, root=root)
+        return done[name]
+
+    return run

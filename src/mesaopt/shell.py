@@ -79,7 +79,7 @@ def _drive_with_progress(experiment, cfg, root: Path, force: bool):
         def on_resume(done, total, partial_dir):
             progress.update(task, completed=done, total=total)
             console.print(f"resumed from chunk {done} of {total} (a killed run of this config left it in "
-                          f"{partial_dir}; --force starts clean)")
+                          f"{partial_dir}; --force starts clean)", soft_wrap=True)
 
         def on_phase(name):
             progress.update(task, description=name)
@@ -132,10 +132,10 @@ def run_preset(name: str, overrides: list[str], *, root: Path, force: bool, conf
         enable_compile_cache()
         outcome = _drive_with_progress(experiment, cfg, root, force)
     if outcome.reused:
-        console.print(f"reusing stored run (same config; --force retrains): {outcome.path}")
+        console.print(f"reusing stored run (same config; --force retrains): {outcome.path}", soft_wrap=True)
         if outcome.code_changes:
             console.print(f"note: other code made it ({'; '.join(outcome.code_changes)}); a fresh run may give "
-                          "other numbers")
+                          "other numbers", soft_wrap=True)
     else:
         _print_summary(experiment, outcome.report, outcome.path)
     print(outcome.path)

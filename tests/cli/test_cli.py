@@ -148,3 +148,59 @@ def test_corrupt_checkpoint_is_one_clear_error(stored_run, tmp_path):
         load_trained_agents(copy)
     with pytest.raises(NotARunError):
         load_trained_agents(tmp_path)
+
+
+def test_help_shows_every_field_with_its_docstring(capsys):
+    assert main(["run", "maze-misgen", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "Independent agents per region size." in out  # the n_seeds docstring
+    assert "--ppo.learning-rate" in out and "Adam step size" in out and "(default: 5)" in out
+
+
+def test_print_config_then_config_file_round_trips(tmp_path, capsys):
+    assert main(["run", "maze-misgen", "--print-config", "--n-seeds", "3", "--ppo.learning-rate", "0.001"]) == 0
+    toml = capsys.readouterr().out
+    assert "n_seeds = 3" in toml and "[ppo]" in toml
+    (tmp_path / "cfg.toml").write_text(toml)
+    assert main(["run", "maze-misgen", "--config", str(tmp_path / "cfg.toml"), "--print-config",
+                 "--size", "7"]) == 0  # flags override the file
+    again = capsys.readouterr().out
+    assert again == toml.replace("size = 5", "size = 7")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--ppo.learning-rate", "nan"], "ppo.learning_rate must be a finite number, got nan"),
+    (["--ppo.learning-rate", "0"], "learning_rate must be a finite number > 0"),
+    (["--ppo.gamma", "inf"], "ppo.gamma must be a finite number"),
+    (["--config", "missing.toml"], "missing.toml"),
+])
+def test_impossible_numbers_and_files_are_one_line(argv, expected, tmp_path, capsys):
+    line = _run_err(["run", "maze-misgen", "--root", str(tmp_path), *argv], capsys)
+    assert expected in line and not any(tmp_path.iterdir())
+
+
+def test_an_unusable_root_is_one_line(capsys):
+    line = _run_err(["run", "icl-gd", "--root", "/proc/x"], capsys)
+    assert "cannot store runs in --root /proc/x" in line
+
+
+def test_diverging_training_stops_with_one_line_and_stores_nothing(tmp_path, capsys):
+    from mesaopt.experiments import EXPERIMENTS
+
+    smoke = ["--task.d", "3", "--task.n-context", "6", "--train.steps", "60", "--train.batch-size", "64",
+             "--n-seeds", "2", "--eval-prompts", "128", "--n-chunks", "2"]
+    assert "icl-gd" in EXPERIMENTS
+    code = main(["run", "icl-gd", "--root", str(tmp_path), *smoke, "--train.learning-rate", "1e30"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3 and len(err) == 1 and err[0].startswith("error: training diverged: loss is inf at step")
+    assert not list(tmp_path.glob("icl-gd-*")) and not list((tmp_path / ".partial").iterdir())
+
+
+def test_the_full_diversity_study_runs_and_reports_at_a_tiny_budget(tmp_path):
+    run_dir = _run_ok(["run", "icl-diversity-full", "--root", str(tmp_path), "--pool-sizes", "1", "4", "--n-seeds",
+                       "1", "--train.steps", "20", "--eval-prompts", "64", "--n-chunks", "1",
+                       "--model.n-layers", "1", "--model.d-model", "8", "--model.d-mlp", "16"])
+    report = json.loads((run_dir / "report.json").read_text())
+    assert run_dir.name.startswith("icl-diversity-full-") and report["preset"] == "icl-diversity-full"
+    assert report["headline"]["M"] == [1, 4] and (run_dir / "report.html").is_file()

@@ -65,3 +65,32 @@ def test_split_training_matches_training_on_one_device():
     assert split_state["w"].sharding.device_set == {jax.devices()[0]}
     # and the runs really differ (a broken split that trained run 0 three times would fail here)
     assert not np.allclose(split_metrics["loss"][0], split_metrics["loss"][1])
+
+
+def test_a_non_finite_metric_or_state_stops_training_with_one_line():
+    from mesaopt.errors import TrainingDivergedError
+    from mesaopt.optimizers.chunks import check_finite_metrics, check_finite_state
+
+    finite = {"loss": np.ones((2, 3)), "episode_return": np.full((2, 3), np.nan)}
+    check_finite_metrics(finite, ("loss",), first_step=0)  # NaN where NaN is allowed passes
+    with pytest.raises(TrainingDivergedError, match=r"loss is nan at step 5 of run 1") as err:
+        check_finite_metrics({"loss": np.array([[1.0, 1.0], [1.0, np.nan]])}, ("loss",), first_step=3)
+    assert "\n" not in str(err.value) and err.value.exit_code == 3
+    check_finite_state({"params": {"w": jnp.ones(3)}, "key": jax.random.key(0)}, step=4)
+    with pytest.raises(TrainingDivergedError, match=r"params\.w became non-finite by step 4"):
+        check_finite_state({"params": {"b": jnp.ones(2), "w": jnp.array([1.0, jnp.inf])}}, step=4)
+
+
+def test_diverging_training_raises_before_the_next_chunk():
+    from mesaopt.errors import TrainingDivergedError
+
+    def explode(state, target):
+        state, metrics = toy_update(state, target)
+        return {**state, "w": state["w"] * 1e5}, metrics
+
+    keys = jax.random.split(jax.random.key(0), 2)
+    chunks_seen = []
+    with pytest.raises(TrainingDivergedError, match="loss is inf at step 5 of run 0"):
+        train_in_chunks(FunctionalOptimizer(toy_init, explode, N_UPDATES, ("loss",)), keys, jnp.zeros((2, 4)), 6,
+                        on_chunk=lambda done, total, m: chunks_seen.append(done), devices=jax.devices()[:1])
+    assert chunks_seen == [1, 2]  # w grows 1e5-fold a step: its squared loss overflows float32 at step 5, in chunk 3

@@ -13,7 +13,7 @@ from mesaopt.experiments.icl_diversity.run import (
     run_icl_diversity,
 )
 from mesaopt.experiments.record import Experiment
-from mesaopt.experiments.shared.icl import load_supervised_runs
+from mesaopt.experiments.shared.icl import supervised_loader
 from mesaopt.experiments.shared.transformer import TransformerConfig
 from mesaopt.tasks.regression import RegressionTask
 
@@ -27,14 +27,6 @@ def _smoke(default: IclDiversityConfig) -> IclDiversityConfig:
         n_seeds=2, eval_prompts=64, n_chunks=2)
 
 
-def _loader(default: IclDiversityConfig):
-    def load_trained_transformers(run_dir) -> tuple:
-        """``(cfg, trainer, params)`` of a stored run (params stacked over M-major, seed-minor runs)."""
-        return load_supervised_runs(run_dir, default, make_trainer, checkpoint_metadata)
-
-    return load_trained_transformers
-
-
 EXPERIMENT = Experiment(
     name="icl-diversity",
     summary="task diversity M vs memorizing (dMMSE) or learning in context (ridge); reports the threshold M*",
@@ -43,7 +35,7 @@ EXPERIMENT = Experiment(
     write_report=write_icl_diversity_html,
     summary_table=summary_table,
     smoke_config=_smoke(IclDiversityConfig()),
-    load=_loader(IclDiversityConfig()),
+    load=supervised_loader(IclDiversityConfig(), make_trainer, checkpoint_metadata),
 )
 
 FULL_EXPERIMENT = dataclasses.replace(
@@ -52,5 +44,5 @@ FULL_EXPERIMENT = dataclasses.replace(
     summary="the full task-diversity threshold study (d = 8, 4 layers x 64, M = 2..2^15): hours on a CPU",
     config=full_study_config(),
     smoke_config=_smoke(full_study_config()),
-    load=_loader(full_study_config()),
+    load=supervised_loader(full_study_config(), make_trainer, checkpoint_metadata),
 )

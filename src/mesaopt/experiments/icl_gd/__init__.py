@@ -7,7 +7,7 @@ import dataclasses
 from mesaopt.experiments.icl_gd.report import summary_table, write_icl_gd_html
 from mesaopt.experiments.icl_gd.run import IclGdConfig, checkpoint_metadata, make_trainer, run_icl_gd
 from mesaopt.experiments.record import Experiment
-from mesaopt.experiments.shared.icl import load_supervised_runs
+from mesaopt.experiments.shared.icl import supervised_loader
 from mesaopt.tasks.regression import RegressionTask
 
 SMOKE_CONFIG = IclGdConfig(
@@ -15,11 +15,6 @@ SMOKE_CONFIG = IclGdConfig(
     train=dataclasses.replace(IclGdConfig().train, steps=60, batch_size=64),
     n_seeds=2, eval_prompts=128, n_chunks=2)
 """Two layers, d = 3, 60 steps: seconds."""
-
-
-def load_trained_layers(run_dir) -> tuple:
-    """``(cfg, trainer, params)`` of a stored ``icl-gd`` run (params stacked over seeds)."""
-    return load_supervised_runs(run_dir, IclGdConfig(), make_trainer, checkpoint_metadata)
 
 
 EXPERIMENT = Experiment(
@@ -30,5 +25,5 @@ EXPERIMENT = Experiment(
     write_report=write_icl_gd_html,
     summary_table=summary_table,
     smoke_config=SMOKE_CONFIG,
-    load=load_trained_layers,
+    load=supervised_loader(IclGdConfig(), make_trainer, checkpoint_metadata),
 )

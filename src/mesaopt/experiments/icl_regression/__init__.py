@@ -12,7 +12,7 @@ from mesaopt.experiments.icl_regression.run import (
     run_icl_regression,
 )
 from mesaopt.experiments.record import Experiment
-from mesaopt.experiments.shared.icl import load_supervised_runs
+from mesaopt.experiments.shared.icl import supervised_loader
 from mesaopt.experiments.shared.transformer import TransformerConfig
 from mesaopt.tasks.regression import RegressionTask
 
@@ -23,11 +23,6 @@ SMOKE_CONFIG = IclRegressionConfig(
 """Two one-layer, 8-wide transformers, d = 2, 20 steps: seconds."""
 
 
-def load_trained_transformers(run_dir) -> tuple:
-    """``(cfg, trainer, params)`` of a stored ``icl-regression`` run (params stacked over seeds)."""
-    return load_supervised_runs(run_dir, IclRegressionConfig(), make_trainer, checkpoint_metadata)
-
-
 EXPERIMENT = Experiment(
     name="icl-regression",
     summary="a small transformer learns regression in context: error vs k against reference learners, OOD",
@@ -36,5 +31,5 @@ EXPERIMENT = Experiment(
     write_report=write_icl_regression_html,
     summary_table=summary_table,
     smoke_config=SMOKE_CONFIG,
-    load=load_trained_transformers,
+    load=supervised_loader(IclRegressionConfig(), make_trainer, checkpoint_metadata),
 )

@@ -77,3 +77,12 @@ def load_supervised_runs(run_dir, default_config, make_trainer, checkpoint_metad
     keys = jax.random.split(jax.random.key(0), metadata["n_runs"])
     like = jax.eval_shape(jax.vmap(lambda k: trainer.init(k, None).params), keys)
     return cfg, trainer, load_checkpoint(checkpoint_path(record), like, expected_metadata=metadata)
+
+
+def supervised_loader(default_config, make_trainer, checkpoint_metadata):
+    """An ``Experiment.load`` for a supervised experiment: ``load(run_dir) -> (cfg, trainer, params)``."""
+
+    def load(run_dir) -> tuple:
+        return load_supervised_runs(run_dir, default_config, make_trainer, checkpoint_metadata)
+
+    return load
