@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import math
 import tomllib
@@ -12,28 +11,12 @@ from dataclasses import dataclass, field
 import pytest
 
 from mesaopt.errors import MesaoptError
+from mesaopt.experiments.icl_regression.run import IclRegressionConfig
+from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig
+from mesaopt.experiments.shared.evidence import InspectConfig
 from mesaopt.optimizers.ppo import PPOConfig
 from mesaopt.runs.config_cli import config_from_dict, config_help, config_to_toml, load_config_file, parse_config
 from mesaopt.tasks.regression import RegressionTask
-
-
-def _load(name: str, *modules: str):
-    """A config class from the first module that has it (the experiments package is being reorganised)."""
-    for module in modules:
-        try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-    raise ImportError(f"{name} not found in {modules}")
-
-
-MazeMisgenConfig = _load(
-    "MazeMisgenConfig", "mesaopt.experiments.maze_misgen.config", "mesaopt.experiments.maze_misgen"
-)
-IclRegressionConfig = _load(
-    "IclRegressionConfig", "mesaopt.experiments.icl_regression.run", "mesaopt.experiments.icl_regression"
-)
-InspectConfig = _load("InspectConfig", "mesaopt.experiments.maze_misgen.evidence", "mesaopt.experiments.evidence_maze")
 
 
 @dataclass(frozen=True)
