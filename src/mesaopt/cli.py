@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         code = err.exit_code
     except KeyboardInterrupt:
-        print("interrupted: nothing was added to the run catalog; the same command resumes after the last finished "
-              "training chunk", file=sys.stderr)
+        print("interrupted: nothing was added to the run catalog; running it again (without --force) resumes after "
+              "the last finished training chunk", file=sys.stderr)
         code = 130
     return code
 

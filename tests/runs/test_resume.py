@@ -78,6 +78,17 @@ def test_a_checkpoint_of_another_layout_or_a_damaged_one_is_not_resumed(tmp_path
     assert store.load(like, layout) is None and store.resumed_from == 0
 
 
+def test_unusable_checkpoints_never_evict_new_ones(tmp_path):
+    with pytest.raises(Killed):
+        _train(ChunkCheckpoints(tmp_path), stop_after=7)
+    other_code = ChunkCheckpoints(tmp_path)
+    other_code.code = "000000000000"  # as if another version of mesaopt had written chunk 7
+    with pytest.raises(Killed):
+        _train(other_code, stop_after=2)
+    assert other_code.resumed_from == 0  # chunk 7 of other code was not resumed...
+    assert [d.name for d in other_code.complete_dirs()] == ["chunk-000002"]  # ...and did not evict chunk 2
+
+
 SMOKE_GD = ["--task.d", "3", "--task.n-context", "6", "--train.steps", "60", "--train.batch-size", "64",
             "--n-seeds", "2", "--eval-prompts", "128", "--n-chunks", "10"]
 KILL_AFTER_THIRD_CHUNK = """

@@ -137,7 +137,8 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
     :class:`TrainingDivergedError`), ``store`` (if given) saves a checkpoint, and ``on_chunk(done, total,
     metrics_of_chunk)`` is called. With a ``store`` holding a checkpoint of the same layout, training resumes after
     its last chunk and ends with the numbers an uninterrupted run gives (same device count). ``timings`` separate
-    compilation from training and say which chunk training resumed after (``resumed_from_chunk``, 0 = fresh).
+    compilation (and loading a checkpoint) from training, and say which chunk training resumed after
+    (``resumed_from_chunk``, 0 = fresh) and how many steps this call trained (``trained_updates``: rates use it).
     """
     n_runs = keys.shape[0]
     sharding, n_padded = run_sharding(n_runs, devices)
@@ -151,9 +152,9 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
     state = init(keys, problems) if progress is None else progress.state
     if sharding is not None:
         state, problems = jax.device_put((state, problems), sharding)
-    compiled = runner.lower(state, problems).compile()
-    compile_s = time.perf_counter() - t0
     done, metrics = (0, None) if progress is None else (progress.done, progress.metrics)
+    compiled = runner.lower(state, problems).compile() if done < n_chunks else None  # None: killed after training
+    compile_s = time.perf_counter() - t0
     t1 = time.perf_counter()
     for i in range(done, n_chunks):
         state, chunk = compiled(state, problems)
@@ -166,7 +167,7 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
         if on_chunk is not None:
             on_chunk(i + 1, n_chunks, chunk)
     timings = {"compile_seconds": compile_s, "train_seconds": time.perf_counter() - t1,
-               "updates": n_chunks * per_chunk, "devices": 1 if sharding is None else len(sharding.mesh.devices),
-               "resumed_from_chunk": done}
+               "updates": n_chunks * per_chunk, "trained_updates": (n_chunks - done) * per_chunk,
+               "devices": 1 if sharding is None else len(sharding.mesh.devices), "resumed_from_chunk": done}
     home = (jax.devices() if devices is None else list(devices))[0]
     return _unpad_runs(state, n_runs, home), metrics, timings

@@ -29,18 +29,28 @@ _PROCESS_START = time.time()
 
 def acquire_run_lock(partial: Path, name: str) -> int:
     """Hold ``.partial/<name>.lock`` exclusively; a one-line ``MesaoptError`` if another process holds it."""
-    fd = os.open(partial / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise MesaoptError(f"another mesaopt process is running this config right now ({partial / name}); "
-                           "wait for it to finish, or use another --root") from None
-    return fd
+    path = partial / f"{name}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise MesaoptError(f"another mesaopt process is running this config right now ({partial / name}); "
+                               "wait for it to finish, or use another --root") from None
+        except OSError as err:
+            os.close(fd)
+            raise MesaoptError(f"cannot lock {path} ({err.strerror}); use a --root on a local filesystem") from None
+        try:
+            if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # the holder released and removed this file after we opened it: lock the new one
 
 
 def release_run_lock(partial: Path, name: str, fd: int | None) -> None:
-    """Remove the lock file and release the lock (the order keeps a waiting process from locking a dead file)."""
+    """Remove the lock file, then release the lock (a process that locked the removed file retries on a new one)."""
     if fd is None:
         return
     (partial / f"{name}.lock").unlink(missing_ok=True)

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from mesaopt.errors import CheckpointError
 from mesaopt.optimizers.chunks import ChunkProgress
 from mesaopt.runs.checkpoints import atomic_write_json, load_checkpoint, save_checkpoint
 from mesaopt.runs.partial import RESUME_DIR
+from mesaopt.runs.versions import source_fingerprint
 
 PROGRESS_FILE = "progress.json"
 
@@ -40,6 +42,8 @@ class ChunkCheckpoints:
         """``on_resume(done, n_chunks)`` when :meth:`load` finds a checkpoint to continue from."""
         self.resumed_from = 0
         """The chunk the last :meth:`load` resumed after (0: nothing to resume)."""
+        self.code = source_fingerprint()
+        """The fingerprint of the code that writes (and may resume) these checkpoints."""
 
     def complete_dirs(self) -> list[Path]:
         """Complete checkpoint directories, newest first."""
@@ -56,23 +60,24 @@ class ChunkCheckpoints:
         tmp.mkdir()
         save_checkpoint(tmp / "state.safetensors", state, {"chunk": done, **layout})
         save_file({k: np.ascontiguousarray(v) for k, v in metrics.items()}, str(tmp / "metrics.safetensors"))
-        atomic_write_json(tmp / PROGRESS_FILE, {"done": done, "layout": layout})
+        atomic_write_json(tmp / PROGRESS_FILE, {"done": done, "layout": layout, "code": self.code})
         final = self.root / _chunk_dir_name(done)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
-        for old in self.complete_dirs()[1:]:
-            shutil.rmtree(old, ignore_errors=True)
+        for old in self.complete_dirs():
+            if old != final:  # older chunks, and unusable ones of another layout or code (even if numbered higher)
+                shutil.rmtree(old, ignore_errors=True)
 
     def load(self, like_state: Any, layout: dict) -> ChunkProgress | None:
         """The newest complete checkpoint of this ``layout`` restored into ``like_state``'s structure, or None."""
         for folder in self.complete_dirs():
             try:
                 progress = json.loads((folder / PROGRESS_FILE).read_text(encoding="utf-8"))
-                if progress.get("layout") != layout:
-                    continue
+                if progress.get("layout") != layout or progress.get("code") != self.code:
+                    continue  # another device count or chunking, or other code: not the same computation
                 state = load_checkpoint(folder / "state.safetensors", like_state, {"chunk": progress["done"]})
                 metrics = load_file(str(folder / "metrics.safetensors"))
-            except (OSError, ValueError, CheckpointError, json.JSONDecodeError):
+            except (OSError, ValueError, KeyError, CheckpointError, SafetensorError, json.JSONDecodeError):
                 continue  # a damaged checkpoint: try the one before it
             self.resumed_from = int(progress["done"])
             if self.on_resume is not None:

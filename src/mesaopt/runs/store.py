@@ -24,7 +24,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mesaopt.errors import MesaoptError, NotARunError
+from mesaopt.errors import NotARunError, TrainingDivergedError
 from mesaopt.runs.catalog import COMPLETE_MARKER, CONFIG_FILE, RUN_META_FILE, is_complete_run, record_run, utc_now
 from mesaopt.runs.checkpoints import atomic_write_bytes, atomic_write_json
 from mesaopt.runs.partial import (
@@ -124,8 +124,9 @@ class RunWriter:
             save_checkpoint(writer.path("checkpoints/final.safetensors"), params, {"model": "mlp"})
             writer.finalize(headline={"return": 0.9}, wall_seconds=12.3)
 
-    Leaving the ``with`` block without :meth:`finalize` (an exception, or just forgetting) aborts:
-    the temp dir is removed and nothing appears under ``root`` or in the catalog.
+    Leaving the ``with`` block without :meth:`finalize` aborts: nothing appears under ``root`` or in the catalog.
+    The work dir is removed, except its chunk checkpoints when an exception other than a diverged training left
+    the block (an interruption or a crash: the next run of the same config resumes from them).
     """
 
     def __init__(self, root: Path, preset: str, config: Mapping[str, Any], *, resume: bool = False) -> None:
@@ -141,7 +142,11 @@ class RunWriter:
         self.work_dir = self._partial / self.name
         self.resuming = resume and is_resumable(self.work_dir)
         """Whether a killed run of this config left chunk checkpoints that this run continues from."""
-        self._prepare_work_dir()
+        try:
+            self._prepare_work_dir()
+        except BaseException:
+            release_run_lock(self._partial, self.name, self._lock)
+            raise
         self._state = "open"
 
     def _prepare_work_dir(self) -> None:
@@ -192,9 +197,9 @@ class RunWriter:
         })
         self.write_json(VERSIONS_FILE, collect_versions())
         (self.work_dir / OWNER_FILE).unlink(missing_ok=True)
-        shutil.rmtree(self.work_dir / RESUME_DIR, ignore_errors=True)
         self.write_bytes(COMPLETE_MARKER, f"{created}\n".encode())
         self._swap_into_place()
+        shutil.rmtree(self.final_dir / RESUME_DIR, ignore_errors=True)  # only now: until the swap it can resume
         self._state = "finalized"
         release_run_lock(self._partial, self.name, self._lock)
         self._lock = None
@@ -253,6 +258,6 @@ class RunWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        """An interruption or a crash keeps the chunk checkpoints (the run resumes); a user error (including a
-        diverged training, :class:`~mesaopt.errors.TrainingDivergedError`) or leaving without finalize does not."""
-        self.abort(keep_checkpoints=exc is not None and not isinstance(exc, MesaoptError))
+        """An interruption or an error keeps the chunk checkpoints (the same config resumes from them); a diverged
+        training (:class:`~mesaopt.errors.TrainingDivergedError`) or leaving without finalize does not."""
+        self.abort(keep_checkpoints=exc is not None and not isinstance(exc, TrainingDivergedError))

@@ -93,7 +93,7 @@ def full_study_config() -> IclDiversityConfig:
 
 
 make_trainer = make_sequence_trainer
-"""Supervised training of this preset's transformer (see ``icl_models.make_sequence_trainer``)."""
+"""Supervised training of this preset's transformer (see ``shared.transformer.make_sequence_trainer``)."""
 
 
 def checkpoint_metadata(cfg: IclDiversityConfig) -> dict:

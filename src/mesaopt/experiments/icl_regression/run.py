@@ -82,7 +82,7 @@ class IclRegressionConfig:
 
 
 make_trainer = make_sequence_trainer
-"""Supervised training of this preset's transformer (see ``icl_models.make_sequence_trainer``)."""
+"""Supervised training of this preset's transformer (see ``shared.transformer.make_sequence_trainer``)."""
 
 
 def checkpoint_metadata(cfg: IclRegressionConfig) -> dict:

@@ -24,8 +24,9 @@ def train_ppo_agents(setup, n_chunks: int, ctx):
     """
     state, stacked, timings = train_in_chunks(setup.ppo, setup.keys, setup.train_params, n_chunks,
                                               on_chunk=ctx.on_chunk, store=ctx.checkpoints)
-    steps = timings.pop("updates") * setup.ppo.cfg.steps_per_update
-    return state.params, stacked, {**timings, "env_steps_per_agent": steps}
+    per_update = setup.ppo.cfg.steps_per_update
+    steps, trained = timings.pop("updates") * per_update, timings.pop("trained_updates") * per_update
+    return state.params, stacked, {**timings, "env_steps_per_agent": steps, "env_steps_trained_per_agent": trained}
 
 
 def train_and_store_agents(setup, n_chunks: int, ctx, metadata: dict):
@@ -47,8 +48,9 @@ def save_ppo_metrics(writer, metrics: dict[str, np.ndarray]) -> None:
 
 
 def ppo_timings(timings: dict, n_agents: int, wall_seconds: float) -> dict:
-    """The ``timings`` block of a PPO run's report: training timings, wall time and env steps/s over agents."""
-    rate = n_agents * timings["env_steps_per_agent"] / max(timings["train_seconds"], 1e-9)
+    """The ``timings`` block of a PPO run's report: training timings, wall time and env steps/s over agents (of the
+    steps this process trained: a resumed run counts only its own)."""
+    rate = n_agents * timings["env_steps_trained_per_agent"] / max(timings["train_seconds"], 1e-9)
     return {**timings, "wall_seconds": round(wall_seconds, 2), "env_steps_per_second": round(rate)}
 
 

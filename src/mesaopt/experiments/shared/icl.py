@@ -61,7 +61,8 @@ def timing_summary(timings: dict, n_runs: int, wall: float) -> dict:
     """The ``timings`` block of an ICL report: compile, train and wall seconds, steps/s summed over runs."""
     return {"compile_seconds": round(timings["compile_seconds"], 2),
             "train_seconds": round(timings["train_seconds"], 2), "wall_seconds": round(wall, 2),
-            "train_steps_per_second": round(n_runs * timings["updates"] / max(timings["train_seconds"], 1e-9)),
+            "train_steps_per_second": round(n_runs * timings["trained_updates"]
+                                            / max(timings["train_seconds"], 1e-9)),
             "resumed_from_chunk": timings.get("resumed_from_chunk", 0)}
 
 
