@@ -19,6 +19,7 @@ import numpy as np
 
 from mesaopt.detectors.icl import crossing_point
 from mesaopt.errors import MesaoptError
+from mesaopt.experiments.shared.common import take
 from mesaopt.experiments.shared.icl import (
     check_positive,
     ci_summary,
@@ -138,7 +139,7 @@ def evaluate_runs(cfg: IclDiversityConfig, trainer, params, pools, n_active, key
     for name, xs, ys in (("seen", seen.xs, seen.ys), ("new", None, None)):
         for i in range(cfg.n_runs):
             run_xs, run_ys = (xs[i], ys[i]) if name == "seen" else (new.xs, new.ys)
-            p = jax.tree_util.tree_map(lambda x, i=i: x[i], params)
+            p = take(params, i)
             pred, ridge, dmmse = one_run(p, pools[i], n_active[i], run_xs, run_ys)
             out[i].update({f"{k}_{name}": float(v) for k, v in _distances(pred, ridge, dmmse, run_ys, task.d).items()})
     return out

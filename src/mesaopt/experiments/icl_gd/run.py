@@ -23,6 +23,7 @@ from mesaopt.detectors.icl import (
     sensitivity_agreement,
 )
 from mesaopt.errors import MesaoptError
+from mesaopt.experiments.shared.common import take
 from mesaopt.experiments.shared.icl import (
     check_positive,
     ci_summary,
@@ -30,7 +31,6 @@ from mesaopt.experiments.shared.icl import (
     save_params,
     timing_summary,
     train_runs,
-    unstack,
 )
 from mesaopt.models.lsa import LinearSelfAttention, balanced, gd_lsa, lsa_predict_queries
 from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
@@ -128,9 +128,9 @@ def run_icl_gd(cfg: IclGdConfig, ctx) -> dict:
     eta = best_gd_step_size(k_eta, cfg.task)
     prompts = sample_prompts(k_eval, cfg.task, cfg.eval_prompts)
     gd_model = gd_lsa(cfg.task.d, eta)
-    per_seed = [evaluate_seed(trainer.model(unstack(params, i)), gd_model, eta, prompts, cfg.task.d)
+    per_seed = [evaluate_seed(trainer.model(take(params, i)), gd_model, eta, prompts, cfg.task.d)
                 for i in range(cfg.n_seeds)]
-    return _build_report(cfg, per_seed, eta, trainer.model(unstack(params, 0)), gd_model, metrics,
+    return _build_report(cfg, per_seed, eta, trainer.model(take(params, 0)), gd_model, metrics,
                          timings, time.perf_counter() - started)
 
 

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mesaopt.detectors.icl import linear_probe_r2
-from mesaopt.experiments.shared.icl import unstack
+from mesaopt.experiments.shared.common import take
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
 from mesaopt.tasks.tokens import tokenize
 
@@ -58,7 +58,7 @@ def probe_least_squares_weights(trainer, params, task: RegressionTask, token_for
     n_seeds = jax.tree_util.tree_leaves(params)[0].shape[0]
     r2_w, r2_pred = [], []
     for i in range(n_seeds):
-        acts = residual_streams(trainer.model(unstack(params, i)), p.xs, p.ys, token_format, positions)
+        acts = residual_streams(trainer.model(take(params, i)), p.xs, p.ys, token_format, positions)
         r2_w.append({layer: linear_probe_r2(f, weights) for layer, f in acts["context"].items()})
         r2_pred.append({layer: linear_probe_r2(f, prediction) for layer, f in acts["query"].items()})
     layers = list(r2_w[0])

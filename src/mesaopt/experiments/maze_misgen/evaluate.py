@@ -9,6 +9,7 @@ from mesaopt.detectors import OutcomeRates, mean_ci, measure_episode_outcomes, s
 from mesaopt.detectors.policies import policy_from_model
 from mesaopt.envs.planners import UniformPolicy
 from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, Setup
+from mesaopt.experiments.shared.common import take
 
 N_EXAMPLES = 3
 
@@ -38,7 +39,7 @@ def _rates(rates) -> dict[str, np.ndarray]:
 
 def _baseline(setup: Setup, cfg: MazeMisgenConfig, env_params, key) -> dict[str, float]:
     """A uniformly random policy on the first agent's distribution: the rates a non-optimizer gets."""
-    first = jax.tree_util.tree_map(lambda x: x[0], env_params)
+    first = take(env_params, 0)
     out = measure_episode_outcomes(key, setup.env, first, UniformPolicy(), n_episodes=2000, horizon=cfg.horizon)
     rates = summarize_outcomes(out)
     return {"goal_rate": float(rates.goal_rate), "proxy_rate": float(rates.proxy_rate)}

@@ -32,11 +32,6 @@ def train_runs(trainer, keys: jax.Array, run_params, n_chunks: int, ctx):
     return state.params, metrics, timings
 
 
-def unstack(params, i: int):
-    """Run ``i`` of params stacked over runs."""
-    return take(params, i)
-
-
 def ci_summary(per_seed, clip=None) -> dict:
     """``{"mean", "ci": [low, high], "per_seed": [...]}`` with a 95 % t-interval over seeds."""
     per_seed = np.asarray(per_seed, np.float64)
