@@ -156,6 +156,8 @@ def run_benchmark(args, sides, run_driver, report, results_name: str, parser) ->
         parser.error(f"unknown side(s) {unknown}; allowed: {list(sides)}")
     result = run_driver(args)
     report(result)
+    cpu = result.get("machine", {}).get("cpu") or cpu_info()
+    print(f"\nCPU: {cpu['model']}, {os.cpu_count()} cores; vector features: {' '.join(cpu['vector_features']) or 'none found'}")
     print(f"\nwrote {write_json(results_name, result)}")
 
 
@@ -231,12 +233,34 @@ def summarize(samples: list[float]) -> dict:
     }
 
 
+VECTOR_FEATURES = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+                   "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "asimd", "sve")
+"""CPU flags that decide which matmul/convolution kernels a library can use (x86 and Arm)."""
+
+
+def cpu_info() -> dict:
+    """The CPU's model name and the vector features of :data:`VECTOR_FEATURES` it has (from /proc/cpuinfo),
+    so that figures from different machines can be told apart."""
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                model = value.strip()
+            elif key.strip() in ("flags", "Features"):
+                flags.update(value.split())
+    except OSError:
+        pass
+    return {"model": model, "vector_features": [f for f in VECTOR_FEATURES if f in flags]}
+
+
 def machine_info() -> dict:
     return {
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
+        "cpu": cpu_info(),
         "loadavg_at_start": os.getloadavg() if hasattr(os, "getloadavg") else None,
     }
 

@@ -16,7 +16,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from mesaopt.models.xla_cpu import materialized_gradient
+from mesaopt.models.xla_cpu import dense, materialized_gradient
 
 
 def _normal(key, shape, std):
@@ -56,16 +56,18 @@ class Attention(eqx.Module):
         self.b_O = jnp.zeros(d_model)
 
     def __call__(self, x, mask):
+        """``x (..., T, d_model)``, ``mask (T, T)`` -> ``(out (..., T, d_model), pattern (..., heads, T, T))``."""
         n_heads, d_model, d_head = self.W_Q.shape
         # One dense (T, D) @ (D, 3·H·Dh) product instead of three per-head einsums: XLA-CPU runs it faster.
         w_qkv = jnp.concatenate([w.transpose(1, 0, 2).reshape(d_model, n_heads * d_head)
                                  for w in (self.W_Q, self.W_K, self.W_V)], axis=1)
         b_qkv = jnp.concatenate([b.reshape(-1) for b in (self.b_Q, self.b_K, self.b_V)])
-        q, k, v = jnp.split((x @ w_qkv + b_qkv).reshape(x.shape[0], 3, n_heads, d_head), 3, axis=1)
-        scores = jnp.einsum("qhe,khe->hqk", q[:, 0], k[:, 0]) / math.sqrt(d_head)
+        qkv = dense(x, w_qkv, b_qkv).reshape(*x.shape[:-1], 3, n_heads, d_head)
+        q, k, v = qkv[..., 0, :, :], qkv[..., 1, :, :], qkv[..., 2, :, :]
+        scores = jnp.einsum("...qhe,...khe->...hqk", q, k) / math.sqrt(d_head)
         pattern = jax.nn.softmax(jnp.where(mask, scores, -1e30), axis=-1)
-        z = jnp.einsum("hqk,khe->qhe", pattern, v[:, 0]).reshape(x.shape[0], n_heads * d_head)
-        return z @ self.W_O.reshape(n_heads * d_head, d_model) + self.b_O, pattern
+        z = jnp.einsum("...hqk,...khe->...qhe", pattern, v).reshape(*x.shape[:-1], n_heads * d_head)
+        return dense(z, self.W_O.reshape(n_heads * d_head, d_model), self.b_O), pattern
 
 
 class MLP(eqx.Module):
@@ -80,7 +82,7 @@ class MLP(eqx.Module):
         self.W_out, self.b_out = _normal(k_out, (d_mlp, d_model), 0.02 / math.sqrt(2 * n_layers)), jnp.zeros(d_model)
 
     def __call__(self, x):
-        return jax.nn.gelu(x @ self.W_in + self.b_in) @ self.W_out + self.b_out
+        return dense(jax.nn.gelu(dense(x, self.W_in, self.b_in)), self.W_out, self.b_out)
 
 
 class Block(eqx.Module):
@@ -111,7 +113,10 @@ class Unembed(eqx.Module):
 
 
 class GPT2Regressor(eqx.Module):
-    """GPT-2-style transformer: ``model(tokens (T, d_in), mask (T, T)) -> (T,)`` scalar outputs."""
+    """GPT-2-style transformer: ``model(tokens (..., T, d_in), mask (T, T)) -> (..., T)`` scalar outputs.
+
+    Leading batch dimensions are optional: a batch of prompts runs as one program with large matmuls (faster on
+    XLA's CPU backend than ``vmap`` of one prompt, whose weight gradients ``dense`` cannot then shape)."""
 
     embed: Embed
     pos_embed: PosEmbed
@@ -138,8 +143,8 @@ class GPT2Regressor(eqx.Module):
 
     def __call__(self, tokens: jax.Array, mask: jax.Array, capture: bool = False):
         acts: dict[str, jax.Array] = {}
-        embedded = tokens @ self.embed.W_E + self.embed.b_E
-        pos = self.pos_embed.W_pos[: tokens.shape[0]]
+        embedded = dense(tokens, self.embed.W_E, self.embed.b_E)
+        pos = self.pos_embed.W_pos[: tokens.shape[-2]]
         acts["hook_embed"], acts["hook_pos_embed"] = embedded, pos
         resid = embedded + pos
         for i, block in enumerate(self.blocks):
@@ -152,7 +157,7 @@ class GPT2Regressor(eqx.Module):
             acts[f"blocks.{i}.hook_resid_post"] = resid
         normalized = self.ln_final(resid)
         acts["ln_final.hook_normalized"] = normalized
-        out = (normalized @ self.unembed.W_U + self.unembed.b_U)[:, 0]
+        out = dense(normalized, self.unembed.W_U, self.unembed.b_U)[..., 0]
         return (out, acts) if capture else out
 
 

@@ -37,17 +37,28 @@ class ChunkStore(Protocol):
         """Store the state after chunk ``done`` (atomically: a kill leaves the previous checkpoint intact)."""
 
 
-def make_chunk_runner(step_fn, chunk_len: int):
+def make_chunk_runner(step_fn, chunk_len: int, sharding: NamedSharding | None = None):
     """``run(state, problem) -> (state, metrics[chunk_len])``: ``chunk_len`` steps in one ``scan``.
 
-    ``step_fn(state, problem) -> (state, metrics)`` is one step of one run; the result is jitted and vmapped over a
-    leading batch axis of both ``state`` and ``problem`` (seeds × sweep points flattened).
+    ``step_fn(state, problem) -> (state, metrics)`` is one step of one run; the result is jitted and mapped over a
+    leading batch axis of both ``state`` and ``problem`` (seeds × sweep points flattened). With a ``sharding``
+    (:func:`run_sharding`) each device maps over its own rows (``shard_map``). A device holding a single run
+    runs it without ``vmap``: XLA's CPU backend compiled a vmapped batch of one into slower matmuls (the
+    ``icl-regression`` step ran at 36 instead of 50 steps/s, benchmarks/README.md).
     """
 
     def run(state, problem):
         return jax.lax.scan(lambda s, _: step_fn(s, problem), state, None, length=chunk_len)
 
-    return jax.jit(jax.vmap(run))
+    def over_runs(state, problem):
+        if jax.tree_util.tree_leaves(state)[0].shape[0] == 1:
+            out = run(*jax.tree_util.tree_map(lambda leaf: leaf[0], (state, problem)))
+            return jax.tree_util.tree_map(lambda leaf: leaf[None], out)
+        return jax.vmap(run)(state, problem)
+
+    if sharding is None:
+        return jax.jit(over_runs)
+    return jax.jit(jax.shard_map(over_runs, mesh=sharding.mesh, in_specs=sharding.spec, out_specs=sharding.spec))
 
 
 def chunk_lengths(n_steps: int, n_chunks: int) -> tuple[int, int]:
@@ -145,7 +156,7 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
     keys, problems = _pad_runs((keys, problems), n_padded)
     per_chunk, n_chunks = chunk_lengths(optimizer.n_steps, n_chunks)
     layout = {"n_runs": n_runs, "padded_runs": n_padded, "steps_per_chunk": per_chunk, "n_chunks": n_chunks}
-    runner = make_chunk_runner(optimizer.step, per_chunk)
+    runner = make_chunk_runner(optimizer.step, per_chunk, sharding)
     init = jax.jit(lambda ks, ps: jax.lax.map(lambda kp: optimizer.init(*kp), (ks, ps)))
     t0 = time.perf_counter()
     progress = None if store is None else store.load(jax.eval_shape(init, keys, problems), layout)

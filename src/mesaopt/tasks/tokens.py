@@ -68,7 +68,8 @@ def tokenize(xs: jax.Array, ys: jax.Array, token_format: str) -> TokenizedPrompt
 
 
 def predict_with_sequence_model(model, xs: jax.Array, ys: jax.Array, token_format: str) -> jax.Array:
-    """``(B, n)`` predictions of every example from the examples before it, by a ``model(tokens, mask)``."""
+    """``(B, n)`` predictions of every example from the examples before it, by a ``model(tokens, mask)`` that takes
+    the whole batch of token sequences ``(B, T, d_in)`` at once (as ``GPT2Regressor`` does)."""
     tok = tokenize(xs, ys, token_format)
-    out = jax.vmap(lambda t: model(t, tok.mask))(tok.tokens)
+    out = model(tok.tokens, tok.mask)
     return out[:, tok.read_positions]

@@ -1,0 +1,330 @@
+"""Recurrent convolutional network training steps per second: mesaopt (JAX) against plain PyTorch, side by side.
+
+    benchmarks/.venv-peers/bin/python benchmarks/bench_conv.py [--repeats 5] [--steps-per-chunk 20]
+
+The network is a stand-in for the recurrent "deep thinking" maze solver (Bansal et al. 2022, recall variant),
+the same on both sides. Per example (channels-last on the JAX side, NCHW in torch):
+
+* input: a 13×13 image with 3 channels, entries 0 or 1 (Bernoulli 0.5), batch 32 fresh images per step;
+* ``p = relu(conv_in(x))``: a 3×3 convolution 3 -> 32 channels (the projection);
+* ``h = p``, then one weight-tied block applied 20 times: ``h = relu(conv_a(concat([h, p])))`` (64 -> 32, the
+  input "recall"), then ``h = relu(conv_b(h)) + h`` (32 -> 32, residual);
+* ``logits = conv_head(h)``: a 3×3 convolution 32 -> 2 channels; loss = per-pixel cross-entropy against random
+  0/1 targets (Bernoulli 0.5, drawn with the images), mean over pixels and batch.
+
+Every convolution is 3×3, stride 1, zero 'SAME' padding, with a bias: 29,186 parameters on both sides. One
+training step = forward + backward + an Adam update (lr 1e-3; ``optax.adam`` / ``torch.optim.Adam``).
+
+* mesaopt: the model written per example and ``vmap``-ed over the batch, the 20 iterations a ``lax.scan``;
+  a chunk of ``--steps-per-chunk`` steps in one jitted ``lax.scan``, each step drawing its batch with
+  ``jax.random``. Two variants, differing only in the convolution: ``lax.conv``
+  (``models.xla_cpu.conv2d_same_lax``, XLA's convolution) and ``patch matmul`` (``models.xla_cpu.conv2d_same``:
+  the 9 shifted copies stacked along the channel axis, then one matmul).
+* torch: the same network as an ``nn.Module`` of ``nn.Conv2d`` (NCHW), batch drawn with ``torch.randint`` each
+  step, ``torch.optim.Adam``, ``torch.set_num_threads(2)``; ``eager``, and ``compile`` (``torch.compile`` of
+  model + loss: forward and backward compiled, the 20 iterations unrolled; optimizer step eager).
+
+Steps/s counts training steps, compile excluded; medians over ``--repeats`` chunks, sides interleaved. GFLOP/s
+counts only the convolutions, analytically: ``2·H·W·kh·kw·C_in·C_out`` per convolution per example, times 3 for
+forward + backward (the same count on every side, so it is steps/s in other units).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _harness as h
+
+SIZE, IN_CHANNELS, WIDTH, OUT_CHANNELS = 13, 3, 32, 2
+BATCH, ITERATIONS, KERNEL, LR = 32, 20, 3, 1e-3
+LAYERS = {  # name: (C_in, C_out, times applied per forward pass)
+    "conv_in": (IN_CHANNELS, WIDTH, 1),
+    "conv_a": (2 * WIDTH, WIDTH, ITERATIONS),
+    "conv_b": (WIDTH, WIDTH, ITERATIONS),
+    "conv_head": (WIDTH, OUT_CHANNELS, 1),
+}
+N_PARAMS = sum(KERNEL * KERNEL * c_in * c_out + c_out for c_in, c_out, _ in LAYERS.values())
+FLOPS_PER_STEP = 3 * BATCH * sum(2 * SIZE * SIZE * KERNEL * KERNEL * c_in * c_out * n
+                                 for c_in, c_out, n in LAYERS.values())
+SIDES = {"mesaopt": ["lax.conv", "patch matmul"], "torch": ["eager", "compile"]}
+
+
+def chunk_side(prepare_fn):
+    """Worker handler. ``prepare_fn(variant) -> (setup_s, run_chunk(), steps_per_chunk)``."""
+    prepared = {}
+
+    def handle(msg):
+        variant = msg["variant"]
+        if msg["op"] == "prepare":
+            setup_s, run_chunk, steps = prepare_fn(variant)
+            run_chunk()  # warm-up chunk
+            prepared[variant] = (run_chunk, steps)
+            return {"compile_s": setup_s}
+        run_chunk, steps = prepared[variant]
+        return {"steps_per_s": h.time_calls(run_chunk, steps, 0.0)}
+
+    return handle
+
+
+def check_n_params(n_params: int) -> int:
+    if n_params != N_PARAMS:
+        raise ValueError(f"the network has {n_params} parameters, not {N_PARAMS}; update bench_conv.py")
+    return n_params
+
+
+# ----------------------------------------------------------------------------------------------- mesaopt
+
+
+def jax_init_params(key):
+    """torch's default ``Conv2d`` initialisation: weight and bias ~ U(±1/sqrt(fan_in)); weights HWIO."""
+    import jax
+
+    params = {}
+    for k, (name, (c_in, c_out, _)) in zip(jax.random.split(key, len(LAYERS)), LAYERS.items()):
+        kw, kb = jax.random.split(k)
+        bound = 1 / (KERNEL * KERNEL * c_in) ** 0.5
+        params[name] = (jax.random.uniform(kw, (KERNEL, KERNEL, c_in, c_out), minval=-bound, maxval=bound),
+                        jax.random.uniform(kb, (c_out,), minval=-bound, maxval=bound))
+    return params
+
+
+def jax_forward(conv, params, x):
+    """One example: ``x`` (H, W, 3) -> logits (H, W, 2); ``conv(x, w, b)`` is one of ``models.xla_cpu``'s."""
+    import jax
+    import jax.numpy as jnp
+
+    p = jax.nn.relu(conv(x, *params["conv_in"]))
+
+    def iteration(hidden, _):
+        hidden = jax.nn.relu(conv(jnp.concatenate([hidden, p], axis=-1), *params["conv_a"]))
+        return jax.nn.relu(conv(hidden, *params["conv_b"])) + hidden, None
+
+    hidden, _ = jax.lax.scan(iteration, p, None, length=ITERATIONS)
+    return conv(hidden, *params["conv_head"])
+
+
+def setup_mesaopt(steps: int):
+    from importlib.metadata import version
+
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from mesaopt.models.xla_cpu import conv2d_same, conv2d_same_lax
+
+    convs = {"lax.conv": conv2d_same_lax, "patch matmul": conv2d_same}
+
+    def batch(key):
+        kx, ky = jax.random.split(key)
+        x = jax.random.bernoulli(kx, 0.5, (BATCH, SIZE, SIZE, IN_CHANNELS)).astype(jnp.float32)
+        return x, jax.random.bernoulli(ky, 0.5, (BATCH, SIZE, SIZE)).astype(jnp.int32)
+
+    optimizer = optax.adam(LR)
+
+    def prepare(variant):
+        conv = convs[variant]
+
+        def loss_fn(params, x, y):
+            logits = jax.vmap(functools.partial(jax_forward, conv), in_axes=(None, 0))(params, x)  # per example
+            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+        def train_step(carry, _):
+            params, opt_state, key = carry
+            key, sub = jax.random.split(key)
+            loss, grads = jax.value_and_grad(loss_fn)(params, *batch(sub))
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return (optax.apply_updates(params, updates), opt_state, key), loss
+
+        start = time.perf_counter()
+        params = jax_init_params(jax.random.key(0))
+        state = (params, optimizer.init(params), jax.random.key(1))
+        chunk = jax.jit(lambda s: jax.lax.scan(train_step, s, None, length=steps), donate_argnums=0)
+        runner = chunk.lower(state).compile()
+        setup_s = time.perf_counter() - start
+        box = [state]
+
+        def run_chunk():
+            box[0], losses = runner(box[0])
+            jax.block_until_ready(losses)
+
+        return setup_s, run_chunk, steps
+
+    n_params = sum(x.size for x in jax.tree_util.tree_leaves(jax_init_params(jax.random.key(0))))
+    info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib", "optax")},
+            "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""), "n_params": check_n_params(int(n_params))}
+    return info, chunk_side(prepare)
+
+
+# ----------------------------------------------------------------------------------------------- torch
+
+
+def torch_model():
+    """The same network as a plain ``nn.Module``: ``model(x (B, 3, H, W)) -> logits (B, 2, H, W)``."""
+    import torch
+    from torch import nn
+    from torch.nn import functional as F
+
+    class RecurrentConvNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            for name, (c_in, c_out, _) in LAYERS.items():
+                setattr(self, name, nn.Conv2d(c_in, c_out, KERNEL, padding=KERNEL // 2))
+
+        def forward(self, x):
+            p = F.relu(self.conv_in(x))
+            hidden = p
+            for _ in range(ITERATIONS):
+                hidden = F.relu(self.conv_a(torch.cat([hidden, p], dim=1)))
+                hidden = F.relu(self.conv_b(hidden)) + hidden
+            return self.conv_head(hidden)
+
+    return RecurrentConvNet()
+
+
+def setup_torch(steps: int):
+    from importlib.metadata import version
+
+    import torch
+    from torch.nn import functional as F
+
+    torch.set_num_threads(2)
+
+    def prepare(variant):
+        start = time.perf_counter()
+        torch.manual_seed(0)
+        model = torch_model()
+        opt = torch.optim.Adam(model.parameters(), lr=LR)
+
+        def loss_fn(x, y):  # per-pixel cross-entropy, mean over pixels and batch
+            return F.cross_entropy(model(x), y)
+
+        loss = torch.compile(loss_fn) if variant == "compile" else loss_fn
+
+        def step():
+            x = torch.randint(0, 2, (BATCH, IN_CHANNELS, SIZE, SIZE)).float()
+            y = torch.randint(0, 2, (BATCH, SIZE, SIZE))
+            opt.zero_grad(set_to_none=True)
+            loss(x, y).backward()
+            opt.step()
+
+        for _ in range(2):  # torch.compile compiles here (forward and backward)
+            step()
+
+        def run_chunk():
+            for _ in range(steps):
+                step()
+
+        return time.perf_counter() - start, run_chunk, steps
+
+    n_params = sum(p.numel() for p in torch_model().parameters())
+    info = {"versions": {"torch": version("torch")}, "threads": torch.get_num_threads(),
+            "n_params": check_n_params(n_params)}
+    return info, chunk_side(prepare)
+
+
+SETUPS = {"mesaopt": setup_mesaopt, "torch": setup_torch}
+
+
+# ----------------------------------------------------------------------------------------------- driver
+
+
+def run_driver(args) -> dict:
+    script = Path(__file__).resolve()
+    env = {"MESAOPT_BENCH_STEPS": str(args.steps_per_chunk)}
+    timeout = max(600.0, 60.0 * args.steps_per_chunk)  # a slow convolution can take seconds per step
+    workers, compile_s, errors, info = {}, {}, {}, {}
+    for side in args.sides:
+        worker, compiled, failed = h.prepare_side(script, side, [{"variant": v} for v in SIDES[side]], env=env,
+                                                  timeout=timeout + 300, tag="conv")
+        compile_s.update(compiled)
+        errors.update(failed)
+        if worker is not None:
+            workers[side] = worker
+            info[side] = {k: v for k, v in worker.info.items() if k != "ready"}
+    items = {key: {"variant": key[1]} for key in compile_s if key[0] in workers}
+    samples = h.measure_round_robin(workers, items, args.repeats, errors, timeout=timeout, tag="conv")
+    for worker in workers.values():
+        worker.close()
+    rows = [{"side": s, "variant": v, "compile_s": compile_s[s, v], **h.summarize(x)}
+            for (s, v), x in samples.items() if x]
+    for row in rows:
+        row["gflop_per_s"] = FLOPS_PER_STEP * row["median"] / 1e9
+    return {"machine": h.machine_info(), "args": vars(args), "info": info, "rows": rows,
+            "network": {"size": SIZE, "batch": BATCH, "width": WIDTH, "iterations": ITERATIONS,
+                        "n_params": N_PARAMS, "gflop_per_step": FLOPS_PER_STEP / 1e9},
+            "errors": {h.key_name(k): e for k, e in errors.items()}}
+
+
+def get(rows, side, variant):
+    return next((r["median"] for r in rows if r["side"] == side and r["variant"] == variant), None)
+
+
+def best_of(rows, side):
+    rates = {v: get(rows, side, v) for v in SIDES[side] if get(rows, side, v) is not None}
+    best = max(rates, key=rates.get) if rates else None
+    return best, rates.get(best)
+
+
+def ratio_line(label, ours, theirs):
+    if ours is None or theirs is None:
+        print(f"  {label}: n/a")
+        return None
+    print(f"  {label}: {ours:.2f}/s vs {theirs:.2f}/s = {ours / theirs:.2f}x")
+    return ours / theirs
+
+
+def report(result: dict) -> None:
+    rows, args = result["rows"], result["args"]
+    best_m, best_m_rate = best_of(rows, "mesaopt")
+    best_t, best_t_rate = best_of(rows, "torch")
+    print()
+    print(f"Recurrent conv net training steps/s (batch {BATCH}, {SIZE}x{SIZE}, width {WIDTH}, {ITERATIONS} "
+          f"iterations; {FLOPS_PER_STEP / 1e9:.2f} GFLOP of convolutions per step; median of {args['repeats']} "
+          f"chunks of {args['steps_per_chunk']} steps; compile excluded)")
+    h.print_table(
+        ["side", "variant", "steps/s", "min", "max", "GFLOP/s", "compile/setup s", "vs torch best"],
+        [[r["side"], r["variant"], f"{r['median']:.2f}", f"{r['min']:.2f}", f"{r['max']:.2f}",
+          f"{r['gflop_per_s']:.1f}", f"{r['compile_s']:.1f}",
+          f"{r['median'] / best_t_rate:.2f}x" if best_t_rate else "-"] for r in rows],
+    )
+    params = {side: i.get("n_params") for side, i in result["info"].items()}
+    same = len(set(params.values())) == 1
+    print(f"\nparameters: {', '.join(f'{s} {n:,}' for s, n in params.items())}"
+          f"{' (equal)' if same else ' MISMATCH'}")
+    patch, lax = get(rows, "mesaopt", "patch matmul"), get(rows, "mesaopt", "lax.conv")
+    print(f"\nRatios (headline: the faster mesaopt variant, {best_m}, against the faster torch variant, {best_t}):")
+    result["ratios"] = {
+        "mesaopt_best_vs_torch_best": ratio_line(f"mesaopt {best_m} vs torch {best_t} (headline)", best_m_rate,
+                                                 best_t_rate),
+        "patch_vs_torch_eager": ratio_line("patch matmul vs torch eager", patch, get(rows, "torch", "eager")),
+        "patch_vs_torch_compile": ratio_line("patch matmul vs torch.compile", patch, get(rows, "torch", "compile")),
+        "lax_vs_torch_best": ratio_line(f"lax.conv vs torch {best_t}", lax, best_t_rate),
+        "patch_vs_lax": ratio_line("patch matmul / lax.conv (mesaopt)", patch, lax),
+    }
+    result["params_equal"] = same
+    for side, err in result["errors"].items():
+        print(f"  {side}: not measured ({err})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=5, help="timed chunks per row (median reported)")
+    parser.add_argument("--steps-per-chunk", type=int, default=20, help="training steps per chunk")
+    parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
+    args = parser.parse_args()
+    if args.worker:
+        steps = int(os.environ.get("MESAOPT_BENCH_STEPS", "20"))
+        h.serve(lambda: SETUPS[args.worker](steps))
+        return
+    h.run_benchmark(args, SIDES, run_driver, report, "conv.json", parser)
+
+
+if __name__ == "__main__":
+    main()
