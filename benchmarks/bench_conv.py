@@ -1,6 +1,6 @@
 """Recurrent convolutional network training steps per second: mesaopt (JAX) against plain PyTorch, side by side.
 
-    benchmarks/.venv-peers/bin/python benchmarks/bench_conv.py [--repeats 5] [--steps-per-chunk 20]
+    benchmarks/.venv-peers/bin/python benchmarks/bench_conv.py [--repeats 3] [--steps-per-chunk 4]
 
 The network is a stand-in for the recurrent "deep thinking" maze solver (Bansal et al. 2022, recall variant),
 the same on both sides. Per example (channels-last on the JAX side, NCHW in torch):
@@ -15,7 +15,7 @@ the same on both sides. Per example (channels-last on the JAX side, NCHW in torc
 Every convolution is 3×3, stride 1, zero 'SAME' padding, with a bias: 29,186 parameters on both sides. One
 training step = forward + backward + an Adam update (lr 1e-3; ``optax.adam`` / ``torch.optim.Adam``).
 
-* mesaopt: the model written per example and ``vmap``-ed over the batch, the 20 iterations a ``lax.scan``;
+* mesaopt: the model applied to the whole batch (``(B, H, W, C)`` arrays), the 20 iterations a ``lax.scan``;
   a chunk of ``--steps-per-chunk`` steps in one jitted ``lax.scan``, each step drawing its batch with
   ``jax.random``. Two variants, differing only in the convolution: ``lax.conv``
   (``models.xla_cpu.conv2d_same_lax``, XLA's convolution) and ``patch matmul`` (``models.xla_cpu.conv2d_same``:
@@ -32,7 +32,6 @@ forward + backward (the same count on every side, so it is steps/s in other unit
 from __future__ import annotations
 
 import argparse
-import functools
 import os
 import sys
 import time
@@ -95,7 +94,7 @@ def jax_init_params(key):
 
 
 def jax_forward(conv, params, x):
-    """One example: ``x`` (H, W, 3) -> logits (H, W, 2); ``conv(x, w, b)`` is one of ``models.xla_cpu``'s."""
+    """A batch: ``x`` (B, H, W, 3) -> logits (B, H, W, 2); ``conv(x, w, b)`` is one of ``models.xla_cpu``'s."""
     import jax
     import jax.numpy as jnp
 
@@ -131,7 +130,7 @@ def setup_mesaopt(steps: int):
         conv = convs[variant]
 
         def loss_fn(params, x, y):
-            logits = jax.vmap(functools.partial(jax_forward, conv), in_axes=(None, 0))(params, x)  # per example
+            logits = jax_forward(conv, params, x)  # the whole batch at once
             return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
         def train_step(carry, _):
@@ -315,8 +314,8 @@ def report(result: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=5, help="timed chunks per row (median reported)")
-    parser.add_argument("--steps-per-chunk", type=int, default=20, help="training steps per chunk")
+    parser.add_argument("--repeats", type=int, default=3, help="timed chunks per row (median reported)")
+    parser.add_argument("--steps-per-chunk", type=int, default=4, help="training steps per chunk")
     parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
     args = parser.parse_args()
     if args.worker:

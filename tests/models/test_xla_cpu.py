@@ -68,18 +68,19 @@ def test_conv2d_same_gradients_equal_lax_conv():
             np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-5)
 
 
-def test_conv2d_same_under_vmap_equals_lax_conv_and_the_loop():
-    xs, w, b = _conv_operands((3, 5, 6, 4), (3, 3, 4, 2))
-    batched = jax.jit(jax.vmap(conv2d_same, in_axes=(0, None, None)))(xs, w, b)
-    np.testing.assert_allclose(batched, jax.jit(jax.vmap(conv2d_same_lax, in_axes=(0, None, None)))(xs, w, b),
-                               rtol=1e-5, atol=1e-5)
+def test_conv2d_same_on_a_batch_equals_lax_conv_vmap_and_the_loop():
+    xs, w, b = _conv_operands((2, 3, 5, 6, 4), (3, 3, 4, 2))
+    batched = jax.jit(conv2d_same)(xs, w, b)
+    np.testing.assert_allclose(batched, jax.jit(conv2d_same_lax)(xs, w, b), rtol=1e-5, atol=1e-5)
+    vmapped = jax.jit(jax.vmap(jax.vmap(conv2d_same, in_axes=(0, None, None)), in_axes=(0, None, None)))
+    np.testing.assert_allclose(batched, vmapped(xs, w, b), rtol=1e-5, atol=1e-5)
     one = jax.jit(conv2d_same)
-    np.testing.assert_allclose(batched, np.stack([one(x, w, b) for x in xs]), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(batched[1], np.stack([one(x, w, b) for x in xs[1]]), rtol=1e-5, atol=1e-5)
 
 
 def test_conv2d_same_is_one_matmul_and_no_convolution():
     x, w, b = _conv_operands((5, 7, 3), (3, 3, 3, 4))
-    jaxpr = str(jax.make_jaxpr(jax.vmap(conv2d_same, in_axes=(0, None, None)))(x[None], w, b))
+    jaxpr = str(jax.make_jaxpr(conv2d_same)(x[None], w, b))
     assert jaxpr.count("dot_general") == 1
     assert "conv_general_dilated" not in jaxpr
 

@@ -36,37 +36,47 @@ materialized_gradient.defvjp(_materialized_gradient_fwd, _materialized_gradient_
 
 
 def conv2d_same(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
-    """A stride-1, 'SAME'-padded 2-D convolution of one image, as patch extraction and one matrix multiply.
+    """A stride-1, zero-padded ('SAME') 2-D convolution as patch extraction and one matrix multiply.
 
-    ``x`` (H, W, C_in), ``w`` (kh, kw, C_in, C_out) with odd ``kh`` and ``kw``, ``b`` (C_out,) -> (H, W, C_out);
-    equal to :func:`conv2d_same_lax` to float rounding. The image is zero-padded by ``kh // 2`` and ``kw // 2``,
-    its ``kh * kw`` shifted copies are stacked along the channel axis (rows ordered kernel row, kernel column,
-    channel, as ``w.reshape`` orders them), and ``patches (H*W, kh*kw*C_in) @ w (kh*kw*C_in, C_out)`` is one
-    matmul. Under ``vmap`` over a batch the weight is shared, so the batch folds into the rows of that matmul.
+    ``x`` (..., H, W, C_in) (leading batch dimensions optional), ``w`` (kh, kw, C_in, C_out) with odd ``kh`` and
+    ``kw``, ``b`` (C_out,) -> (..., H, W, C_out); equal to :func:`conv2d_same_lax` to float rounding. The images
+    are zero-padded by ``kh // 2`` and ``kw // 2``, their ``kh * kw`` shifted copies are stacked along the channel
+    axis (kernel row, kernel column, channel: the order of ``w.reshape``), and
+    ``patches (rows, kh*kw*C_in) @ w (kh*kw*C_in, C_out)`` is one :func:`dense` product over every pixel of every
+    image. Call it on the whole batch, not under ``vmap`` (see :func:`dense`). The patches are recomputed in the
+    backward pass instead of stored (``jax.checkpoint``): stored, they are ``kh * kw`` times the input, and in a
+    weight-tied network iterated 20 times writing and reading them took more time than the matmuls.
 
-    Why: XLA's CPU convolution is slow for small images and channel counts, and the matmul form is not.
-    Measured in benchmarks/bench_conv.py.
+    Why: XLA's CPU convolution ran the ``bench_conv.py`` network at 4.3 GFLOP/s, this form at about 65
+    (2026-12-04, ``benchmarks/README.md``).
     """
     kh, kw, c_in, c_out = w.shape
     if kh % 2 == 0 or kw % 2 == 0:
         raise ValueError(f"conv2d_same needs an odd kernel size, got {kh}x{kw}")
-    if x.ndim != 3 or x.shape[-1] != c_in:
-        raise ValueError(f"conv2d_same needs x of shape (H, W, {c_in}), got {x.shape}")
-    height, width, _ = x.shape
-    padded = jnp.pad(x, ((kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
-    patches = jnp.concatenate([padded[i : i + height, j : j + width] for i in range(kh) for j in range(kw)], axis=-1)
-    out = patches.reshape(height * width, kh * kw * c_in) @ w.reshape(kh * kw * c_in, c_out)
-    return out.reshape(height, width, c_out) + b
+    if x.ndim < 3 or x.shape[-1] != c_in:
+        raise ValueError(f"conv2d_same needs x of shape (..., H, W, {c_in}), got {x.shape}")
+    return _conv2d_same_patches(x, w, b)
+
+
+@jax.checkpoint
+def _conv2d_same_patches(x, w, b):
+    kh, kw, c_in, c_out = w.shape
+    height, width = x.shape[-3:-1]
+    padded = jnp.pad(x, [(0, 0)] * (x.ndim - 3) + [(kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)])
+    patches = jnp.concatenate([padded[..., i:i + height, j:j + width, :] for i in range(kh) for j in range(kw)],
+                              axis=-1)
+    return dense(patches, w.reshape(kh * kw * c_in, c_out), b)
 
 
 def conv2d_same_lax(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
     """The plain form of :func:`conv2d_same`: ``jax.lax.conv_general_dilated`` (NHWC / HWIO, stride 1, 'SAME').
 
-    ``x`` (H, W, C_in), ``w`` (kh, kw, C_in, C_out), ``b`` (C_out,) -> (H, W, C_out). The reference the fast form
-    is tested against. Measured in benchmarks/bench_conv.py.
+    ``x`` (..., H, W, C_in), ``w`` (kh, kw, C_in, C_out), ``b`` (C_out,) -> (..., H, W, C_out). The reference the
+    fast form is tested against, and the slow side of ``benchmarks/bench_conv.py``.
     """
-    out = jax.lax.conv_general_dilated(x[None], w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
-    return out[0] + b
+    images = x.reshape(-1, *x.shape[-3:])
+    out = jax.lax.conv_general_dilated(images, w, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    return out.reshape(*x.shape[:-1], w.shape[-1]) + b
 
 
 @jax.custom_vjp
