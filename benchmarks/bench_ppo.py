@@ -113,7 +113,7 @@ def setup_mesaopt(updates_per_chunk: int):
         sharding, _ = run_sharding(n)  # seeds split over the CPU devices (one per core), as train_in_chunks does
         if sharding is not None:
             state, params = jax.device_put((state, params), sharding)
-        runner = make_chunk_runner(ppo.step, updates_per_chunk).lower(state, params).compile()
+        runner = make_chunk_runner(ppo.step, updates_per_chunk, sharding).lower(state, params).compile()
         compile_s = time.perf_counter() - start
         box = [state]
 

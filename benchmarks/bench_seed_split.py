@@ -37,7 +37,7 @@ def make_row(ppo, env_params, n_agents: int, split: bool):
     state = jax.jit(lambda ks: jax.lax.map(lambda k: ppo.init(k, env_params), ks))(keys)
     if sharding is not None:
         state, params = jax.device_put((state, params), sharding)
-    runner = make_chunk_runner(ppo.step, UPDATES_PER_CHUNK)
+    runner = make_chunk_runner(ppo.step, UPDATES_PER_CHUNK, sharding)
     state, metrics = runner(state, params)  # compile + warm-up
     jax.block_until_ready(metrics)
     return {"runner": runner, "state": state, "params": params, "agents": n_agents, "times": []}

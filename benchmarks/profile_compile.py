@@ -51,7 +51,7 @@ def profile(n_seeds: int) -> dict:
     sharding, _ = run_sharding(n_seeds)
     if sharding is not None:
         state, params = jax.device_put((state, params), sharding)
-    runner = make_chunk_runner(ppo.step, 8)
+    runner = make_chunk_runner(ppo.step, 8, sharding)
     traced = timed("runner: trace", times, runner.trace, state, params)
     lowered = timed("runner: lower", times, traced.lower)
     timed("runner: XLA compile", times, lowered.compile)
