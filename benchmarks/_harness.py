@@ -213,6 +213,24 @@ def serve(setup) -> None:
             send({"error": traceback.format_exc()})
 
 
+def chunk_handler(prepare_fn):
+    """Worker handler for sides timed in chunks. ``prepare_fn(variant) -> (setup_s, run_chunk(), steps_per_chunk)``;
+    ``prepare`` runs one warm-up chunk (compiles, fills caches), ``measure`` times one chunk."""
+    prepared = {}
+
+    def handle(msg):
+        variant = msg["variant"]
+        if msg["op"] == "prepare":
+            setup_s, run_chunk, steps = prepare_fn(variant)
+            run_chunk()  # warm-up chunk
+            prepared[variant] = (run_chunk, steps)
+            return {"compile_s": setup_s}
+        run_chunk, steps = prepared[variant]
+        return {"steps_per_s": time_calls(run_chunk, steps, 0.0)}
+
+    return handle
+
+
 def time_calls(run_once, steps_per_call: int, seconds: float) -> float:
     """Steps per second over as many back-to-back calls of ``run_once`` as fit in ``seconds`` (at least one)."""
     calls, start = 0, time.perf_counter()

@@ -54,22 +54,6 @@ FLOPS_PER_STEP = 3 * BATCH * sum(2 * SIZE * SIZE * KERNEL * KERNEL * c_in * c_ou
 SIDES = {"mesaopt": ["lax.conv", "patch matmul"], "torch": ["eager", "compile"]}
 
 
-def chunk_side(prepare_fn):
-    """Worker handler. ``prepare_fn(variant) -> (setup_s, run_chunk(), steps_per_chunk)``."""
-    prepared = {}
-
-    def handle(msg):
-        variant = msg["variant"]
-        if msg["op"] == "prepare":
-            setup_s, run_chunk, steps = prepare_fn(variant)
-            run_chunk()  # warm-up chunk
-            prepared[variant] = (run_chunk, steps)
-            return {"compile_s": setup_s}
-        run_chunk, steps = prepared[variant]
-        return {"steps_per_s": h.time_calls(run_chunk, steps, 0.0)}
-
-    return handle
-
 
 def check_n_params(n_params: int) -> int:
     if n_params != N_PARAMS:
@@ -157,7 +141,7 @@ def setup_mesaopt(steps: int):
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(jax_init_params(jax.random.key(0))))
     info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib", "optax")},
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""), "n_params": check_n_params(int(n_params))}
-    return info, chunk_side(prepare)
+    return info, h.chunk_handler(prepare)
 
 
 # ----------------------------------------------------------------------------------------------- torch
@@ -224,7 +208,7 @@ def setup_torch(steps: int):
     n_params = sum(p.numel() for p in torch_model().parameters())
     info = {"versions": {"torch": version("torch")}, "threads": torch.get_num_threads(),
             "n_params": check_n_params(n_params)}
-    return info, chunk_side(prepare)
+    return info, h.chunk_handler(prepare)
 
 
 SETUPS = {"mesaopt": setup_mesaopt, "torch": setup_torch}

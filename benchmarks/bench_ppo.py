@@ -60,22 +60,6 @@ def enable_persistent_cache():
     return cache
 
 
-def chunk_side(prepare_fn):
-    """Worker handler for a JAX side. ``prepare_fn(variant) -> (compile_s, run_chunk(), steps_per_chunk)``."""
-    prepared = {}
-
-    def handle(msg):
-        variant = msg["variant"]
-        if msg["op"] == "prepare":
-            compile_s, run_chunk, steps = prepare_fn(variant)
-            run_chunk()  # warm-up, also the first real chunk
-            prepared[variant] = (run_chunk, steps)
-            return {"compile_s": compile_s}
-        run_chunk, steps = prepared[variant]
-        return {"steps_per_s": h.time_calls(run_chunk, steps, 0.0)}
-
-    return handle
-
 
 def setup_mesaopt(updates_per_chunk: int):
     import jax
@@ -125,7 +109,7 @@ def setup_mesaopt(updates_per_chunk: int):
 
     info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib", "equinox", "optax")},
             "persistent_cache": cache, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "")}
-    return info, chunk_side(prepare)
+    return info, h.chunk_handler(prepare)
 
 
 # ----------------------------------------------------------------------------------------------- rejax
@@ -175,7 +159,7 @@ def setup_rejax(updates_per_chunk: int):
 
     info = {"versions": {n: version(n) for n in ("rejax", "gymnax", "flax", "jax", "jaxlib")},
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", "")}
-    return info, chunk_side(prepare)
+    return info, h.chunk_handler(prepare)
 
 
 # ----------------------------------------------------------------------------------------------- SB3

@@ -50,22 +50,6 @@ def n_seeds(variant: str) -> int:
     return int(variant.split()[0]) if variant[0].isdigit() else 1
 
 
-def chunk_side(prepare_fn):
-    """Worker handler. ``prepare_fn(variant) -> (setup_s, run_chunk(), steps_per_chunk)``."""
-    prepared = {}
-
-    def handle(msg):
-        variant = msg["variant"]
-        if msg["op"] == "prepare":
-            setup_s, run_chunk, steps = prepare_fn(variant)
-            run_chunk()  # warm-up chunk
-            prepared[variant] = (run_chunk, steps)
-            return {"compile_s": setup_s}
-        run_chunk, steps = prepared[variant]
-        return {"steps_per_s": h.time_calls(run_chunk, steps, 0.0)}
-
-    return handle
-
 
 # ----------------------------------------------------------------------------------------------- mesaopt
 
@@ -125,7 +109,7 @@ def setup_mesaopt(steps: int):
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array)))
     info = {"versions": {n: version(n) for n in ("mesaopt", "jax", "jaxlib", "equinox", "optax")},
             "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""), "n_params": int(n_params)}
-    return info, chunk_side(prepare)
+    return info, h.chunk_handler(prepare)
 
 
 # ----------------------------------------------------------------------------------------------- torch
@@ -257,7 +241,7 @@ def setup_torch(steps: int):
 
     n_params = sum(p.numel() for p in torch_model().parameters())
     info = {"versions": {"torch": version("torch")}, "threads": torch.get_num_threads(), "n_params": n_params}
-    return info, chunk_side(prepare)
+    return info, h.chunk_handler(prepare)
 
 
 SETUPS = {"mesaopt": setup_mesaopt, "torch": setup_torch}
