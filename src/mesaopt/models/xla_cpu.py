@@ -18,7 +18,8 @@ def materialized_gradient(x: jax.Array) -> jax.Array:
     Why: in a residual network the gradient of the residual stream is a long sum (one term per later block).
     XLA's CPU fusion pass copies cheap elementwise producers into every consumer, so each layer-norm backward
     and each transposing copy that feeds a weight-gradient matmul recomputed the whole sum, in a transposed
-    order. In the ``icl-regression`` transformer five such fusions took 17.5 of the step's ~40 ms. An
+    order. In the ``icl-regression`` transformer such fusions took 19.8 of the 43.2 ms summed over a step's
+    operations (``benchmarks/profile_transformer.py --plain``, 2026-12-04). An
     optimization barrier on the gradient stops the duplication; the numbers are unchanged.
     """
     return x
@@ -88,6 +89,7 @@ def dense(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
     matmul library (YNNPACK) does not take: it ran on the slower Eigen path after transposing copies of the
     activations. Here the backward pass writes it as ``x.T @ grad`` over the flattened rows, and the bias
     gradient as one sum, which XLA runs through YNNPACK. Values and gradients equal the plain form's.
+    Reverse mode only (a custom VJP): ``jax.jvp`` or ``jax.jacfwd`` through it raise; use ``x @ w + b`` there.
     """
     return x @ w + b
 
