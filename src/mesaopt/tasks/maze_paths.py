@@ -1,0 +1,112 @@
+"""Maze solving as a supervised task: a perfect maze as an image in, the cells of the start-goal path out.
+
+The first piece of the learned-search experiment (issue 14). A maze is drawn by the RL mazes' generator
+(:func:`mesaopt.envs.maze_generation.generate_perfect_maze`, randomized Kruskal) at any odd side, one pixel per
+grid cell. The image has three channels: open cell (1 where the cell is not a wall), start, goal. The target marks
+every cell on the path from start to goal, which is unique in a perfect maze: the cells whose distance from the
+start plus distance to the goal equals the start-goal distance. Start and goal are rooms (even row and column);
+the goal is drawn anywhere, or, with ``goal_region = r``, among the rooms of the top-right r × r block of rooms
+(the proxy-placement knob of the misgeneralization variant). Batches are drawn inside compiled code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int
+
+from mesaopt.envs.maze_generation import generate_perfect_maze, rooms_per_side
+from mesaopt.errors import MesaoptError
+
+UNREACHED = np.iinfo(np.int32).max // 2
+"""Distance of a cell the search has not reached (large, and safe to add to another distance)."""
+
+
+@dataclass(frozen=True)
+class MazePathTask:
+    """One distribution of maze-solving problems."""
+
+    side: int = 9
+    """Grid side in cells (odd, >= 5): (side + 1) / 2 rooms per side."""
+    goal_region: int | None = None
+    """None: the goal is any room; r: a room of the top-right r × r block of rooms (1 = the corner room)."""
+
+    def validate(self) -> None:
+        """One-line ``MesaoptError`` naming the allowed values."""
+        if self.side < 5 or self.side % 2 == 0:
+            raise MesaoptError(f"maze side must be an odd integer >= 5, got {self.side}")
+        rooms = rooms_per_side(self.side)
+        if self.goal_region is not None and not 1 <= self.goal_region <= rooms:
+            raise MesaoptError(f"goal_region must be none or between 1 and {rooms} (rooms per side at side "
+                               f"{self.side}), got {self.goal_region}")
+
+
+class MazeBatch(NamedTuple):
+    """A batch of maze-solving problems."""
+
+    images: Float[Array, "b h w 3"]
+    """Channels: open cell, start, goal (0 or 1)."""
+    path: Bool[Array, "b h w"]
+    """True on every cell of the start-goal path, both ends included."""
+
+
+def bfs_distances(open_cells: Bool[Array, "h w"], source: Int[Array, "2"]) -> Int[Array, "h w"]:
+    """Steps from ``source`` to every open cell through 4-neighbour moves (:data:`UNREACHED` where none leads).
+
+    A breadth-first wavefront: each round every open cell takes one more than its nearest neighbour's distance;
+    it stops when a round changes nothing (at most the number of open cells rounds).
+    """
+    dist = jnp.full(open_cells.shape, UNREACHED, jnp.int32).at[source[0], source[1]].set(0)
+
+    def relax(state):
+        dist, _ = state
+        padded = jnp.pad(dist, 1, constant_values=UNREACHED)
+        nearest = jnp.minimum(jnp.minimum(padded[:-2, 1:-1], padded[2:, 1:-1]),
+                              jnp.minimum(padded[1:-1, :-2], padded[1:-1, 2:]))
+        new = jnp.where(open_cells, jnp.minimum(dist, nearest + 1), UNREACHED)
+        return new, jnp.any(new != dist)
+
+    dist, _ = jax.lax.while_loop(lambda state: state[1], relax, (dist, jnp.array(True)))
+    return dist
+
+
+def path_cells(open_cells: Bool[Array, "h w"], start: Int[Array, "2"], goal: Int[Array, "2"]) -> Bool[Array, "h w"]:
+    """The cells on a shortest start-goal path (in a perfect maze: the one path)."""
+    from_start, from_goal = bfs_distances(open_cells, start), bfs_distances(open_cells, goal)
+    return open_cells & (from_start + from_goal == from_start[goal[0], goal[1]])
+
+
+def _goal_room(key, rooms: int, region: int | None) -> Int[Array, ""]:
+    """Flat index of a uniformly drawn room, anywhere or in the top-right ``region`` × ``region`` block."""
+    if region is None:
+        return jax.random.randint(key, (), 0, rooms * rooms)
+    k_row, k_col = jax.random.split(key)
+    return jax.random.randint(k_row, (), 0, region) * rooms + jax.random.randint(k_col, (), rooms - region, rooms)
+
+
+def _cell(room: Int[Array, ""], rooms: int) -> Int[Array, "2"]:
+    return 2 * jnp.stack([room // rooms, room % rooms])
+
+
+def sample_maze(key, task: MazePathTask) -> tuple[Float[Array, "h w 3"], Bool[Array, "h w"]]:
+    """One problem: ``(image (h, w, 3), path (h, w))``. The start is a uniform room other than the goal."""
+    k_maze, k_goal, k_start = jax.random.split(key, 3)
+    rooms = rooms_per_side(task.side)
+    open_cells = ~generate_perfect_maze(k_maze, task.side)
+    goal_room = _goal_room(k_goal, rooms, task.goal_region)
+    other = jax.random.randint(k_start, (), 0, rooms * rooms - 1)
+    start, goal = _cell(other + (other >= goal_room), rooms), _cell(goal_room, rooms)
+    start_mark = jnp.zeros(open_cells.shape).at[start[0], start[1]].set(1.0)
+    goal_mark = jnp.zeros(open_cells.shape).at[goal[0], goal[1]].set(1.0)
+    image = jnp.stack([open_cells.astype(jnp.float32), start_mark, goal_mark], axis=-1)
+    return image, path_cells(open_cells, start, goal)
+
+
+def sample_maze_batch(key, task: MazePathTask, batch_size: int) -> MazeBatch:
+    """``batch_size`` independent problems (jit- and vmap-friendly; the task is static)."""
+    images, paths = jax.vmap(lambda k: sample_maze(k, task))(jax.random.split(key, batch_size))
+    return MazeBatch(images=images, path=paths)

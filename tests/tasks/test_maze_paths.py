@@ -1,0 +1,73 @@
+"""The maze-solving task: images of perfect mazes and the cells of their one start-goal path."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mesaopt.errors import MesaoptError
+from mesaopt.tasks.maze_paths import UNREACHED, MazePathTask, bfs_distances, path_cells, sample_maze_batch
+
+
+@pytest.fixture(scope="module")
+def batch9():
+    return jax.device_get(jax.jit(lambda k: sample_maze_batch(k, MazePathTask(side=9), 64))(jax.random.key(0)))
+
+
+def _neighbours(mask, r, c):
+    return sum(mask[r + dr, c + dc] for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1))
+               if 0 <= r + dr < mask.shape[0] and 0 <= c + dc < mask.shape[1])
+
+
+def test_bfs_distances_by_hand_and_unreachable_cells():
+    open_cells = jnp.array([[1, 1, 1, 0, 1],
+                            [0, 0, 1, 0, 1],
+                            [1, 1, 1, 0, 1]], bool)
+    dist = np.asarray(bfs_distances(open_cells, jnp.array([0, 0])))
+    np.testing.assert_array_equal(dist[0, :3], [0, 1, 2])
+    np.testing.assert_array_equal(dist[2, :3], [6, 5, 4])
+    assert (dist[:, 4] == UNREACHED).all() and (dist[:, 3] == UNREACHED).all()  # cut off by the wall column
+
+
+def test_the_target_is_one_simple_path_from_start_to_goal(batch9):
+    for image, path in zip(batch9.images, batch9.path):
+        open_cells, start, goal = image[..., 0] > 0, np.argwhere(image[..., 1]), np.argwhere(image[..., 2])
+        assert len(start) == len(goal) == 1 and not (start == goal).all()
+        assert path[tuple(start[0])] and path[tuple(goal[0])] and not (path & ~open_cells).any()
+        ends = {tuple(start[0]), tuple(goal[0])}
+        for r, c in np.argwhere(path):
+            assert _neighbours(path, r, c) == (1 if (r, c) in ends else 2)  # a simple path, no branches or loops
+
+
+def test_path_length_is_the_start_goal_distance(batch9):
+    image, path = batch9.images[0], batch9.path[0]
+    start, goal = (jnp.asarray(np.argwhere(image[..., ch])[0]) for ch in (1, 2))
+    dist = bfs_distances(jnp.asarray(image[..., 0] > 0), start)
+    assert path.sum() == int(dist[goal[0], goal[1]]) + 1
+
+
+def test_a_wrong_goal_gives_a_different_path(batch9):
+    """Planted negative: the path to another room is not the target."""
+    image, path = batch9.images[1], batch9.path[1]
+    start, goal = np.argwhere(image[..., 1])[0], np.argwhere(image[..., 2])[0]
+    other = np.array([8, 8]) if not (goal == [8, 8]).all() else np.array([0, 0])
+    wrong = np.asarray(path_cells(jnp.asarray(image[..., 0] > 0), jnp.asarray(start), jnp.asarray(other)))
+    assert not np.array_equal(wrong, path)
+
+
+def test_goal_region_places_the_goal_in_the_top_right_rooms():
+    for region in (1, 2):
+        b = jax.jit(lambda k, r=region: sample_maze_batch(k, MazePathTask(side=9, goal_region=r), 64))(
+            jax.random.key(region))
+        goals = np.argwhere(np.asarray(b.images[..., 2]))[:, 1:]
+        assert (goals[:, 0] <= 2 * (region - 1)).all() and (goals[:, 1] >= 8 - 2 * (region - 1)).all()
+        assert len({tuple(g) for g in goals}) == region * region  # every room of the block is drawn
+
+
+@pytest.mark.parametrize("task, message", [(MazePathTask(side=8), "odd integer >= 5"),
+                                           (MazePathTask(side=3), "odd integer >= 5"),
+                                           (MazePathTask(side=9, goal_region=0), "between 1 and 5"),
+                                           (MazePathTask(side=9, goal_region=6), "between 1 and 5")])
+def test_bad_tasks_are_one_clear_error(task, message):
+    with pytest.raises(MesaoptError, match=message):
+        task.validate()
