@@ -3,6 +3,7 @@
 from mesaopt.models.actor_critic import CNNActorCritic, MLPActorCritic
 from mesaopt.models.lsa import LinearSelfAttention
 from mesaopt.models.recurrent import ConvGRUActorCritic, GRUActorCritic
+from mesaopt.models.thinking import RecurrentThinker
 from mesaopt.models.transformer import GPT2Regressor
 
 MODELS = {"mlp": MLPActorCritic, "cnn": CNNActorCritic, "gru": GRUActorCritic, "conv-gru": ConvGRUActorCritic}
@@ -13,4 +14,4 @@ SEQUENCE_MODELS = {"lsa": LinearSelfAttention, "gpt2-regressor": GPT2Regressor}
 """In-context learners by name: ``LinearSelfAttention(d, key=…)``, ``GPT2Regressor(d_in, …, key=…)``."""
 
 __all__ = ["MODELS", "SEQUENCE_MODELS", "CNNActorCritic", "ConvGRUActorCritic", "GPT2Regressor", "GRUActorCritic",
-           "LinearSelfAttention", "MLPActorCritic"]
+           "LinearSelfAttention", "MLPActorCritic", "RecurrentThinker"]

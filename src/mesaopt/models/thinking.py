@@ -1,0 +1,86 @@
+"""A weight-tied recurrent convolutional "thinking" network with recall (Bansal et al. 2022, "DT-recall").
+
+One block of 3×3 convolutions is applied again and again; its input at every iteration is the current state and
+the problem image itself ("recall"), so extra iterations at test time can continue a computation instead of
+forgetting the problem. The number of iterations is an argument of each call, not a weight: the experiment trains
+with a few and tests with many. The state after any iteration can be read out (``readout``), returned for every
+iteration (``think(..., every_state=True)``), or used as the start of more iterations (``think(..., state=s)``),
+which is what the progressive loss (training from a random intermediate state) needs.
+
+Images are channels-last, ``(..., H, W, C)`` with optional leading batch dimensions; every convolution is
+:func:`mesaopt.models.xla_cpu.conv2d_same` over the whole batch (call the model on the batch, not under
+``vmap``). Activation names: ``hook_state`` (the state after each iteration), ``hook_logits``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from mesaopt.models.xla_cpu import conv2d_same
+
+
+def _conv_params(key, c_in: int, c_out: int) -> tuple[jax.Array, jax.Array]:
+    """3×3 kernel (HWIO) and bias, He-normal weights (the block is followed by a ReLU)."""
+    return jax.random.normal(key, (3, 3, c_in, c_out)) * math.sqrt(2.0 / (9 * c_in)), jnp.zeros(c_out)
+
+
+class RecurrentThinker(eqx.Module):
+    """``think(image, iterations) -> state``; ``readout(state) -> logits (..., H, W, n_out)``.
+
+    Layers: ``project`` (input -> width), the recurrent block ``recall`` (state ‖ input -> width) then ``mix``
+    (width -> width, residual), and the head ``head`` (width -> width / 2, ReLU, ``out`` -> n_out).
+    """
+
+    project: tuple[jax.Array, jax.Array]
+    recall: tuple[jax.Array, jax.Array]
+    mix: tuple[jax.Array, jax.Array]
+    head: tuple[jax.Array, jax.Array]
+    out: tuple[jax.Array, jax.Array]
+
+    def __init__(self, in_channels: int, *, width: int = 32, n_out: int = 2, key):
+        keys = jax.random.split(key, 5)
+        self.project = _conv_params(keys[0], in_channels, width)
+        self.recall = _conv_params(keys[1], width + in_channels, width)
+        self.mix = _conv_params(keys[2], width, width)
+        self.head = _conv_params(keys[3], width, width // 2)
+        self.out = _conv_params(keys[4], width // 2, n_out)
+
+    def initial_state(self, image: jax.Array) -> jax.Array:
+        """The state before the first iteration: the projected image."""
+        return jax.nn.relu(conv2d_same(image, *self.project))
+
+    def step(self, state: jax.Array, image: jax.Array) -> jax.Array:
+        """One iteration of the weight-tied block."""
+        hidden = jax.nn.relu(conv2d_same(jnp.concatenate([state, image], axis=-1), *self.recall))
+        return jax.nn.relu(conv2d_same(hidden, *self.mix)) + hidden
+
+    def think(self, image: jax.Array, iterations: int, state: jax.Array | None = None, every_state: bool = False):
+        """``iterations`` steps from ``state`` (default: :meth:`initial_state`): the final state, or with
+        ``every_state`` the stack ``(iterations, ..., H, W, width)`` of the state after each step."""
+        if iterations < 1:
+            raise ValueError(f"iterations must be >= 1, got {iterations}")
+        start = self.initial_state(image) if state is None else state
+
+        def one_step(current, _):
+            new = self.step(current, image)
+            return new, new if every_state else None
+
+        final, states = jax.lax.scan(one_step, start, None, length=iterations)
+        return states if every_state else final
+
+    def readout(self, state: jax.Array) -> jax.Array:
+        """Per-cell logits ``(..., H, W, n_out)`` of a state."""
+        return conv2d_same(jax.nn.relu(conv2d_same(state, *self.head)), *self.out)
+
+    def __call__(self, image: jax.Array, iterations: int, capture: bool = False):
+        """Logits after ``iterations`` steps; with ``capture``, also ``{"hook_state": every state,
+        "hook_logits": the readout of every state}`` (leading axis: iteration)."""
+        if not capture:
+            return self.readout(self.think(image, iterations))
+        states = self.think(image, iterations, every_state=True)
+        logits = self.readout(states)  # the iteration axis is one more batch dimension
+        return logits[-1], {"hook_state": states, "hook_logits": logits}

@@ -1,0 +1,53 @@
+"""The recurrent thinking network: iterations chosen per call, resumable from any state, recall of the input."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mesaopt.models.thinking import RecurrentThinker
+
+
+@pytest.fixture(scope="module")
+def net_and_images():
+    net = RecurrentThinker(3, width=8, key=jax.random.key(0))
+    images = jax.random.bernoulli(jax.random.key(1), 0.5, (2, 7, 7, 3)).astype(jnp.float32)
+    return net, images
+
+
+def test_shapes_and_iterations_are_a_call_argument(net_and_images):
+    net, images = net_and_images
+    assert net(images, 3).shape == (2, 7, 7, 2)
+    assert net(images[0], 3).shape == (7, 7, 2)  # no batch dimension needed
+    assert net(images, 9).shape == (2, 7, 7, 2)  # more iterations than any "training" count, same weights
+    assert not np.allclose(net(images, 1), net(images, 6))  # iterations change the output
+    with pytest.raises(ValueError, match="iterations must be >= 1"):
+        net(images, 0)
+
+
+def test_thinking_resumes_from_an_intermediate_state(net_and_images):
+    net, images = net_and_images
+    halfway = net.think(images, 2)
+    np.testing.assert_allclose(net.think(images, 3, state=halfway), net.think(images, 5), rtol=1e-5, atol=1e-6)
+
+
+def test_capture_gives_every_state_and_its_readout(net_and_images):
+    net, images = net_and_images
+    logits, acts = net(images, 4, capture=True)
+    assert acts["hook_state"].shape == (4, 2, 7, 7, 8) and acts["hook_logits"].shape == (4, 2, 7, 7, 2)
+    np.testing.assert_allclose(acts["hook_state"][1], net.think(images, 2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logits, net(images, 4), rtol=1e-5, atol=1e-6)
+
+
+def test_recall_feeds_the_image_into_every_iteration(net_and_images):
+    """From the same state, a different image changes the next state (a network without recall would not)."""
+    net, images = net_and_images
+    state = net.think(images, 2)
+    assert not np.allclose(net.step(state, images), net.step(state, images[::-1]))
+
+
+def test_batch_equals_one_image_at_a_time_and_gradients_flow(net_and_images):
+    net, images = net_and_images
+    np.testing.assert_allclose(net(images, 3)[1], net(images[1], 3), rtol=1e-5, atol=1e-5)
+    grads = jax.grad(lambda m: jnp.sum(m(images, 3) ** 2))(net)
+    assert all(float(jnp.abs(g).sum()) > 0 for g in jax.tree_util.tree_leaves(grads))
