@@ -3,7 +3,7 @@
 from mesaopt.models.actor_critic import CNNActorCritic, MLPActorCritic
 from mesaopt.models.lsa import LinearSelfAttention
 from mesaopt.models.recurrent import ConvGRUActorCritic, GRUActorCritic
-from mesaopt.models.thinking import RecurrentThinker
+from mesaopt.models.thinking import FeedForwardThinker, RecurrentThinker
 from mesaopt.models.transformer import GPT2Regressor
 
 MODELS = {"mlp": MLPActorCritic, "cnn": CNNActorCritic, "gru": GRUActorCritic, "conv-gru": ConvGRUActorCritic}
@@ -13,5 +13,5 @@ MODELS = {"mlp": MLPActorCritic, "cnn": CNNActorCritic, "gru": GRUActorCritic, "
 SEQUENCE_MODELS = {"lsa": LinearSelfAttention, "gpt2-regressor": GPT2Regressor}
 """In-context learners by name: ``LinearSelfAttention(d, key=…)``, ``GPT2Regressor(d_in, …, key=…)``."""
 
-__all__ = ["MODELS", "SEQUENCE_MODELS", "CNNActorCritic", "ConvGRUActorCritic", "GPT2Regressor", "GRUActorCritic",
-           "LinearSelfAttention", "MLPActorCritic", "RecurrentThinker"]
+__all__ = ["MODELS", "SEQUENCE_MODELS", "CNNActorCritic", "ConvGRUActorCritic", "FeedForwardThinker", "GPT2Regressor",
+           "GRUActorCritic", "LinearSelfAttention", "MLPActorCritic", "RecurrentThinker"]

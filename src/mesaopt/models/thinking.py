@@ -84,3 +84,54 @@ class RecurrentThinker(eqx.Module):
         states = self.think(image, iterations, every_state=True)
         logits = self.readout(states)  # the iteration axis is one more batch dimension
         return logits[-1], {"hook_state": states, "hook_logits": logits}
+
+
+class FeedForwardThinker(eqx.Module):
+    """The control: :class:`RecurrentThinker`'s layers with ``depth`` blocks of their own weights (untied).
+
+    Same projection, block (with recall) and head; the blocks are stacked and applied once each, so the network
+    has one fixed depth. ``model(image, iterations)`` accepts the iteration ladder of the experiment but always
+    computes all ``depth`` blocks: it cannot think longer (its row of the ladder repeats one value).
+    """
+
+    project: tuple[jax.Array, jax.Array]
+    recall: tuple[jax.Array, jax.Array]
+    """Stacked over blocks: kernel (depth, 3, 3, width + C, width), bias (depth, width)."""
+    mix: tuple[jax.Array, jax.Array]
+    """Stacked over blocks: kernel (depth, 3, 3, width, width), bias (depth, width)."""
+    head: tuple[jax.Array, jax.Array]
+    out: tuple[jax.Array, jax.Array]
+
+    def __init__(self, in_channels: int, *, depth: int, width: int = 32, n_out: int = 2, key):
+        if depth < 1:
+            raise ValueError(f"depth must be >= 1, got {depth}")
+        k_project, k_recall, k_mix, k_head, k_out = jax.random.split(key, 5)
+        self.project = _conv_params(k_project, in_channels, width)
+        self.recall = jax.vmap(lambda k: _conv_params(k, width + in_channels, width))(jax.random.split(k_recall, depth))
+        self.mix = jax.vmap(lambda k: _conv_params(k, width, width))(jax.random.split(k_mix, depth))
+        self.head = _conv_params(k_head, width, width // 2)
+        self.out = _conv_params(k_out, width // 2, n_out)
+
+    @property
+    def depth(self) -> int:
+        """Number of untied blocks."""
+        return self.recall[0].shape[0]
+
+    def __call__(self, image: jax.Array, iterations: int | None = None, capture: bool = False):
+        """Logits ``(..., H, W, n_out)`` after all blocks; ``capture`` adds ``hook_state`` (the state after each
+        block, leading axis: block) and ``hook_logits`` (their readouts)."""
+        del iterations  # a fixed depth: see the class docstring
+
+        def block(state, params):
+            recall, mix = params
+            hidden = jax.nn.relu(conv2d_same(jnp.concatenate([state, image], axis=-1), *recall))
+            new = jax.nn.relu(conv2d_same(hidden, *mix)) + hidden
+            return new, new if capture else None
+
+        start = jax.nn.relu(conv2d_same(image, *self.project))
+        final, states = jax.lax.scan(block, start, (self.recall, self.mix))
+        readout = lambda s: conv2d_same(jax.nn.relu(conv2d_same(s, *self.head)), *self.out)  # noqa: E731
+        if not capture:
+            return readout(final)
+        logits = readout(states)
+        return logits[-1], {"hook_state": states, "hook_logits": logits}

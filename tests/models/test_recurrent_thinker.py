@@ -51,3 +51,21 @@ def test_batch_equals_one_image_at_a_time_and_gradients_flow(net_and_images):
     np.testing.assert_allclose(net(images, 3)[1], net(images[1], 3), rtol=1e-5, atol=1e-5)
     grads = jax.grad(lambda m: jnp.sum(m(images, 3) ** 2))(net)
     assert all(float(jnp.abs(g).sum()) > 0 for g in jax.tree_util.tree_leaves(grads))
+
+
+def test_feed_forward_control_has_untied_blocks_and_one_fixed_depth():
+    from mesaopt.models.thinking import FeedForwardThinker
+
+    images = jax.random.bernoulli(jax.random.key(2), 0.5, (2, 7, 7, 3)).astype(jnp.float32)
+    net = FeedForwardThinker(3, depth=4, width=8, key=jax.random.key(0))
+    tied = RecurrentThinker(3, width=8, key=jax.random.key(0))
+    n_params = lambda m: sum(x.size for x in jax.tree_util.tree_leaves(m))  # noqa: E731
+    block = tied.recall[0].size + tied.recall[1].size + tied.mix[0].size + tied.mix[1].size
+    assert n_params(net) == n_params(tied) + 3 * block  # four blocks of their own instead of one shared
+    assert not np.allclose(net.recall[0][0], net.recall[0][1])  # untied
+    np.testing.assert_array_equal(net(images, 2), net(images, 30))  # cannot think longer
+    logits, acts = net(images, capture=True)
+    assert acts["hook_state"].shape == (4, 2, 7, 7, 8)
+    np.testing.assert_allclose(logits, net(images), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="depth must be >= 1"):
+        FeedForwardThinker(3, depth=0, key=jax.random.key(0))
