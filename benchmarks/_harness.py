@@ -149,6 +149,25 @@ def _record_error(errors: dict, key: tuple, err: Exception, tag: str) -> None:
     print(f"[{tag}] {err}", flush=True)
 
 
+def chunk_benchmark_main(doc: str, sides: dict, setups: dict, run_driver, report, results_name: str, *,
+                         repeats: int, chunk_flag: str, chunk_default: int, chunk_help: str, env_var: str) -> None:
+    """``main()`` of a benchmark timed in chunks: ``--repeats``, ``chunk_flag`` (its value reaches the workers
+    through ``env_var``, which ``run_driver`` sets), ``--sides``; a worker process serves ``setups[side](n)``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=repeats, help="timed chunks per row (median reported)")
+    parser.add_argument(chunk_flag, type=int, default=chunk_default, help=chunk_help)
+    parser.add_argument("--sides", type=lambda text: text.split(","), default=list(sides))
+    args = parser.parse_args()
+    if args.worker:
+        per_chunk = int(os.environ.get(env_var, str(chunk_default)))
+        serve(lambda: setups[args.worker](per_chunk))
+        return
+    run_benchmark(args, sides, run_driver, report, results_name, parser)
+
+
 def run_benchmark(args, sides, run_driver, report, results_name: str, parser) -> None:
     """The driver side of a benchmark script: check ``--sides``, measure, print, write the JSON."""
     unknown = [s for s in args.sides if s not in sides]

@@ -31,7 +31,6 @@ forward + backward (the same count on every side, so it is steps/s in other unit
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -296,17 +295,9 @@ def report(result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=3, help="timed chunks per row (median reported)")
-    parser.add_argument("--steps-per-chunk", type=int, default=4, help="training steps per chunk")
-    parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
-    args = parser.parse_args()
-    if args.worker:
-        steps = int(os.environ.get("MESAOPT_BENCH_STEPS", "20"))
-        h.serve(lambda: SETUPS[args.worker](steps))
-        return
-    h.run_benchmark(args, SIDES, run_driver, report, "conv.json", parser)
+    h.chunk_benchmark_main(__doc__, SIDES, SETUPS, run_driver, report, "conv.json", repeats=3,
+                           chunk_flag="--steps-per-chunk", chunk_default=4, chunk_help="training steps per chunk",
+                           env_var="MESAOPT_BENCH_STEPS")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ Steps/s counts environment steps summed over seeds, compile excluded; medians ov
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import sys
@@ -314,18 +313,10 @@ def report(result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=3, help="timed chunks per row (median reported)")
-    parser.add_argument("--updates-per-chunk", type=int, default=8, help=f"PPO updates ({STEPS_PER_UPDATE} steps "
-                        "each) per timed chunk")
-    parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
-    args = parser.parse_args()
-    if args.worker:
-        updates = int(os.environ.get("MESAOPT_BENCH_UPDATES", "8"))
-        h.serve(lambda: SETUPS[args.worker](updates))
-        return
-    h.run_benchmark(args, SIDES, run_driver, report, "ppo.json", parser)
+    h.chunk_benchmark_main(__doc__, SIDES, SETUPS, run_driver, report, "ppo.json", repeats=3,
+                           chunk_flag="--updates-per-chunk", chunk_default=8,
+                           chunk_help=f"PPO updates ({STEPS_PER_UPDATE} steps each) per timed chunk",
+                           env_var="MESAOPT_BENCH_UPDATES")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ Steps/s counts gradient steps summed over seeds, compile excluded; medians over 
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import sys
@@ -324,17 +323,9 @@ def report(result: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=5, help="timed chunks per row (median reported)")
-    parser.add_argument("--steps-per-chunk", type=int, default=100, help="training steps per seed per chunk")
-    parser.add_argument("--sides", type=lambda s: s.split(","), default=list(SIDES))
-    args = parser.parse_args()
-    if args.worker:
-        steps = int(os.environ.get("MESAOPT_BENCH_STEPS", "100"))
-        h.serve(lambda: SETUPS[args.worker](steps))
-        return
-    h.run_benchmark(args, SIDES, run_driver, report, "transformer.json", parser)
+    h.chunk_benchmark_main(__doc__, SIDES, SETUPS, run_driver, report, "transformer.json", repeats=5,
+                           chunk_flag="--steps-per-chunk", chunk_default=100,
+                           chunk_help="training steps per seed per chunk", env_var="MESAOPT_BENCH_STEPS")
 
 
 if __name__ == "__main__":

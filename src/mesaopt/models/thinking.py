@@ -28,6 +28,17 @@ def _conv_params(key, c_in: int, c_out: int) -> tuple[jax.Array, jax.Array]:
     return jax.random.normal(key, (3, 3, c_in, c_out)) * math.sqrt(2.0 / (9 * c_in)), jnp.zeros(c_out)
 
 
+def _block(state: jax.Array, image: jax.Array, recall, mix) -> jax.Array:
+    """One thinking block: ``relu(conv(state ‖ image))``, then a residual ``relu(conv(.)) + .``."""
+    hidden = jax.nn.relu(conv2d_same(jnp.concatenate([state, image], axis=-1), *recall))
+    return jax.nn.relu(conv2d_same(hidden, *mix)) + hidden
+
+
+def _readout(state: jax.Array, head, out) -> jax.Array:
+    """Per-cell logits of a state: ``conv(relu(conv(state)))``."""
+    return conv2d_same(jax.nn.relu(conv2d_same(state, *head)), *out)
+
+
 class RecurrentThinker(eqx.Module):
     """``think(image, iterations) -> state``; ``readout(state) -> logits (..., H, W, n_out)``.
 
@@ -55,8 +66,7 @@ class RecurrentThinker(eqx.Module):
 
     def step(self, state: jax.Array, image: jax.Array) -> jax.Array:
         """One iteration of the weight-tied block."""
-        hidden = jax.nn.relu(conv2d_same(jnp.concatenate([state, image], axis=-1), *self.recall))
-        return jax.nn.relu(conv2d_same(hidden, *self.mix)) + hidden
+        return _block(state, image, self.recall, self.mix)
 
     def think(self, image: jax.Array, iterations: int, state: jax.Array | None = None, every_state: bool = False):
         """``iterations`` steps from ``state`` (default: :meth:`initial_state`): the final state, or with
@@ -74,7 +84,7 @@ class RecurrentThinker(eqx.Module):
 
     def readout(self, state: jax.Array) -> jax.Array:
         """Per-cell logits ``(..., H, W, n_out)`` of a state."""
-        return conv2d_same(jax.nn.relu(conv2d_same(state, *self.head)), *self.out)
+        return _readout(state, self.head, self.out)
 
     def __call__(self, image: jax.Array, iterations: int, capture: bool = False):
         """Logits after ``iterations`` steps; with ``capture``, also ``{"hook_state": every state,
@@ -123,15 +133,12 @@ class FeedForwardThinker(eqx.Module):
         del iterations  # a fixed depth: see the class docstring
 
         def block(state, params):
-            recall, mix = params
-            hidden = jax.nn.relu(conv2d_same(jnp.concatenate([state, image], axis=-1), *recall))
-            new = jax.nn.relu(conv2d_same(hidden, *mix)) + hidden
+            new = _block(state, image, *params)
             return new, new if capture else None
 
         start = jax.nn.relu(conv2d_same(image, *self.project))
         final, states = jax.lax.scan(block, start, (self.recall, self.mix))
-        readout = lambda s: conv2d_same(jax.nn.relu(conv2d_same(s, *self.head)), *self.out)  # noqa: E731
         if not capture:
-            return readout(final)
-        logits = readout(states)
+            return _readout(final, self.head, self.out)
+        logits = _readout(states, self.head, self.out)
         return logits[-1], {"hook_state": states, "hook_logits": logits}

@@ -48,7 +48,7 @@ def conv2d_same(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
     backward pass instead of stored (``jax.checkpoint``): stored, they are ``kh * kw`` times the input, and in a
     weight-tied network iterated 20 times writing and reading them took more time than the matmuls.
 
-    Why: XLA's CPU convolution ran the ``bench_conv.py`` network at 4.3 GFLOP/s, this form at about 65
+    Why: XLA's CPU convolution ran the ``bench_conv.py`` network at 4.2 GFLOP/s, this form at 64
     (2026-12-04, ``benchmarks/README.md``).
     """
     kh, kw, c_in, c_out = w.shape
