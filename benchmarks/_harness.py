@@ -176,7 +176,8 @@ def run_benchmark(args, sides, run_driver, report, results_name: str, parser) ->
     result = run_driver(args)
     report(result)
     cpu = result.get("machine", {}).get("cpu") or cpu_info()
-    print(f"\nCPU: {cpu['model']}, {os.cpu_count()} cores; vector features: {' '.join(cpu['vector_features']) or 'none found'}")
+    features = " ".join(cpu["vector_features"]) or "none found"
+    print(f"\nCPU: {cpu['model']}, {os.cpu_count()} cores; vector features: {features}")
     print(f"\nwrote {write_json(results_name, result)}")
 
 
@@ -309,6 +310,20 @@ def write_json(name: str, payload: dict) -> Path:
     tmp.write_text(json.dumps(payload, indent=2))
     tmp.replace(path)
     return path
+
+
+def median_of(rows: list[dict], side: str, variant: str) -> float | None:
+    """The median steps/s of one (side, variant) row of a result, or None if it was not measured."""
+    return next((r["median"] for r in rows if r["side"] == side and r["variant"] == variant), None)
+
+
+def print_ratio(label: str, ours: float | None, theirs: float | None, digits: int = 1) -> float | None:
+    """Print ``label: ours/s vs theirs/s = ratio x`` (or ``n/a``) and return the ratio."""
+    if ours is None or theirs is None:
+        print(f"  {label}: n/a")
+        return None
+    print(f"  {label}: {ours:.{digits}f}/s vs {theirs:.{digits}f}/s = {ours / theirs:.2f}x")
+    return ours / theirs
 
 
 def fmt_rate(x: float | None) -> str:

@@ -243,22 +243,16 @@ def run_driver(args) -> dict:
             "errors": {h.key_name(k): e for k, e in errors.items()}}
 
 
-def get(rows, side, variant):
-    return next((r["median"] for r in rows if r["side"] == side and r["variant"] == variant), None)
-
 
 def best_of(rows, side):
-    rates = {v: get(rows, side, v) for v in SIDES[side] if get(rows, side, v) is not None}
+    rates = {v: h.median_of(rows, side, v) for v in SIDES[side] if h.median_of(rows, side, v) is not None}
     best = max(rates, key=rates.get) if rates else None
     return best, rates.get(best)
 
 
+
 def ratio_line(label, ours, theirs):
-    if ours is None or theirs is None:
-        print(f"  {label}: n/a")
-        return None
-    print(f"  {label}: {ours:.2f}/s vs {theirs:.2f}/s = {ours / theirs:.2f}x")
-    return ours / theirs
+    return h.print_ratio(label, ours, theirs, digits=2)
 
 
 def report(result: dict) -> None:
@@ -279,13 +273,14 @@ def report(result: dict) -> None:
     same = len(set(params.values())) == 1
     print(f"\nparameters: {', '.join(f'{s} {n:,}' for s, n in params.items())}"
           f"{' (equal)' if same else ' MISMATCH'}")
-    patch, lax = get(rows, "mesaopt", "patch matmul"), get(rows, "mesaopt", "lax.conv")
+    patch, lax = h.median_of(rows, "mesaopt", "patch matmul"), h.median_of(rows, "mesaopt", "lax.conv")
     print(f"\nRatios (headline: the faster mesaopt variant, {best_m}, against the faster torch variant, {best_t}):")
     result["ratios"] = {
         "mesaopt_best_vs_torch_best": ratio_line(f"mesaopt {best_m} vs torch {best_t} (headline)", best_m_rate,
                                                  best_t_rate),
-        "patch_vs_torch_eager": ratio_line("patch matmul vs torch eager", patch, get(rows, "torch", "eager")),
-        "patch_vs_torch_compile": ratio_line("patch matmul vs torch.compile", patch, get(rows, "torch", "compile")),
+        "patch_vs_torch_eager": ratio_line("patch matmul vs torch eager", patch, h.median_of(rows, "torch", "eager")),
+        "patch_vs_torch_compile": ratio_line("patch matmul vs torch.compile", patch,
+                                             h.median_of(rows, "torch", "compile")),
         "lax_vs_torch_best": ratio_line(f"lax.conv vs torch {best_t}", lax, best_t_rate),
         "patch_vs_lax": ratio_line("patch matmul / lax.conv (mesaopt)", patch, lax),
     }

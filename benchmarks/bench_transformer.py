@@ -271,21 +271,11 @@ def run_driver(args) -> dict:
             "errors": {h.key_name(k): e for k, e in errors.items()}}
 
 
-def get(rows, side, variant):
-    return next((r["median"] for r in rows if r["side"] == side and r["variant"] == variant), None)
-
-
-def ratio_line(label, ours, theirs):
-    if ours is None or theirs is None:
-        print(f"  {label}: n/a")
-        return None
-    print(f"  {label}: {ours:.1f}/s vs {theirs:.1f}/s = {ours / theirs:.2f}x")
-    return ours / theirs
 
 
 def report(result: dict) -> None:
     rows, args = result["rows"], result["args"]
-    rate = {v: get(rows, "torch", v) for v in SIDES["torch"] if get(rows, "torch", v) is not None}
+    rate = {v: h.median_of(rows, "torch", v) for v in SIDES["torch"] if h.median_of(rows, "torch", v) is not None}
     one_proc = {v: r for v, r in rate.items() if "processes" not in v}
     best1 = max(one_proc, key=one_proc.get) if one_proc else None
     many = {v: r for v, r in rate.items() if "processes" in v}
@@ -305,15 +295,15 @@ def report(result: dict) -> None:
     same = len(set(params.values())) == 1
     print(f"\nparameters: {', '.join(f'{s} {n:,}' for s, n in params.items())}"
           f"{' (equal)' if same else ' MISMATCH'}")
-    m1, mp, m4 = (get(rows, "mesaopt", v) for v in SIDES["mesaopt"])
+    m1, mp, m4 = (h.median_of(rows, "mesaopt", v) for v in SIDES["mesaopt"])
     print("\nRatios (mesaopt / torch):")
     result["ratios"] = {
-        "1_seed_vs_eager": ratio_line("1 seed vs torch eager", m1, rate.get("eager 1 seed")),
-        "1_seed_vs_compile": ratio_line("1 seed vs torch.compile (target >= 1.0x)", m1, rate.get("compile 1 seed")),
-        "1_seed": ratio_line(f"1 seed vs torch {best1} (headline)", m1, one_proc.get(best1)),
-        "preset_seeds": ratio_line(f"{PRESET_SEEDS} seeds (the preset) vs torch's fastest way, {best_many} "
+        "1_seed_vs_eager": h.print_ratio("1 seed vs torch eager", m1, rate.get("eager 1 seed")),
+        "1_seed_vs_compile": h.print_ratio("1 seed vs torch.compile (target >= 1.0x)", m1, rate.get("compile 1 seed")),
+        "1_seed": h.print_ratio(f"1 seed vs torch {best1} (headline)", m1, one_proc.get(best1)),
+        "preset_seeds": h.print_ratio(f"{PRESET_SEEDS} seeds (the preset) vs torch's fastest way, {best_many} "
                                    "(target >= 1.5x)", mp, many.get(best_many)),
-        "4_seeds": ratio_line(f"4 seeds vs torch's fastest way, {best_many}", m4, many.get(best_many)),
+        "4_seeds": h.print_ratio(f"4 seeds vs torch's fastest way, {best_many}", m4, many.get(best_many)),
     }
     result["params_equal"] = same
     if m1 and mp:
