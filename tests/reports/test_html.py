@@ -66,10 +66,15 @@ def test_atomic_write_leaves_only_the_report(tmp_path):
 
 
 def test_non_png_image_is_rejected_and_nothing_is_written(tmp_path):
-    bad = [Section(heading="x", images=[("not a png", b"GIF89a....")])]
-    with pytest.raises(ValueError, match="must be PNG bytes"):
+    bad = [Section(heading="x", images=[("not a png", b"\xff\xd8\xff\xe0JFIF")])]
+    with pytest.raises(ValueError, match="must be PNG or GIF bytes"):
         _report(tmp_path, sections=bad)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_gif_is_embedded_as_a_gif(tmp_path):
+    _report(tmp_path, sections=[Section(heading="anim", images=[("frames", b"GIF89a\x01\x00")])])
+    assert 'src="data:image/gif;base64,' in (tmp_path / "report.html").read_text("utf-8")
 
 
 def test_ragged_table_is_rejected(tmp_path):

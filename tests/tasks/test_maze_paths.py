@@ -71,3 +71,33 @@ def test_goal_region_places_the_goal_in_the_top_right_rooms():
 def test_bad_tasks_are_one_clear_error(task, message):
     with pytest.raises(MesaoptError, match=message):
         task.validate()
+
+
+def test_mixed_side_batch_places_each_maze_whole_on_the_canvas():
+    from mesaopt.tasks.maze_paths import sample_mixed_side_batch
+
+    batch = sample_mixed_side_batch(jax.random.key(4), (5, 7, 9), per_side=6)
+    assert batch.images.shape == (18, 9, 9, 3) and batch.path.shape == (18, 9, 9)
+    open_counts = np.asarray(batch.images[..., 0].sum(axis=(1, 2)))
+    assert open_counts[:6].max() < open_counts[12:].min()  # the 5x5 mazes have fewer open cells than the 9x9
+    for image, path in zip(np.asarray(batch.images), np.asarray(batch.path)):
+        rows, cols = np.nonzero(image[..., 1] + image[..., 2])
+        assert np.all(rows % 2 == 0) and np.all(cols % 2 == 0)  # rooms stay on even coordinates
+        assert path[image[..., 1] > 0.5].all() and path[image[..., 2] > 0.5].all()
+        assert not path[image[..., 0] < 0.5].any()
+    offsets = {tuple(np.argwhere(im[..., 0] > 0).min(0)) for im in np.asarray(batch.images[:6])}
+    assert len(offsets) > 1  # small mazes sit at different places
+
+
+def test_moving_the_goal_gives_the_new_goals_path():
+    from mesaopt.tasks.maze_paths import move_goal, path_cells
+
+    batch = sample_maze_batch(jax.random.key(5), MazePathTask(side=9), 8)
+    moved, path = jax.vmap(move_goal)(batch.images, jax.random.split(jax.random.key(6), 8))
+    assert np.all(np.asarray(moved[..., 2].sum(axis=(1, 2))) == 1)
+    assert not np.any(np.asarray(moved[..., 2] * batch.images[..., 1]))  # never on the start
+    assert not np.all(np.asarray(moved[..., 2] == batch.images[..., 2]))
+    np.testing.assert_array_equal(np.asarray(moved[..., :2]), np.asarray(batch.images[..., :2]))
+    for image, p in zip(np.asarray(moved), np.asarray(path)):
+        start, goal = np.argwhere(image[..., 1])[0], np.argwhere(image[..., 2])[0]
+        np.testing.assert_array_equal(p, np.asarray(path_cells(jnp.asarray(image[..., 0] > 0.5), start, goal)))

@@ -16,6 +16,8 @@ from pathlib import Path
 from mesaopt.runs.checkpoints import atomic_write_bytes
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+GIF_MAGIC = (b"GIF87a", b"GIF89a")
+"""Signatures of a GIF (animations, e.g. a thinking network's readout iteration by iteration)."""
 
 _CSS = """
 body { margin: 0; background: #f6f6f4; color: #1d1d1f;
@@ -60,12 +62,14 @@ def _paragraphs(text: str) -> str:
 
 
 def _image(caption: str, png: bytes) -> str:
-    """A ``<figure>`` with the PNG embedded as a data URI."""
-    if not isinstance(png, (bytes, bytearray)) or not bytes(png).startswith(PNG_MAGIC):
-        raise ValueError(f"image {caption!r} must be PNG bytes (starting with the PNG signature)")
+    """A ``<figure>`` with the PNG (or animated GIF) embedded as a data URI."""
+    is_bytes = isinstance(png, (bytes, bytearray))
+    if not is_bytes or not (bytes(png).startswith(PNG_MAGIC) or bytes(png)[:6] in GIF_MAGIC):
+        raise ValueError(f"image {caption!r} must be PNG or GIF bytes (starting with the PNG or GIF signature)")
+    mime = "image/png" if bytes(png).startswith(PNG_MAGIC) else "image/gif"
     data = base64.b64encode(bytes(png)).decode("ascii")
     return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{_esc(caption)}">'
+        f'<figure><img src="data:{mime};base64,{data}" alt="{_esc(caption)}">'
         f"<figcaption>{_esc(caption)}</figcaption></figure>"
     )
 

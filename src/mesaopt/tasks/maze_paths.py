@@ -110,3 +110,47 @@ def sample_maze_batch(key, task: MazePathTask, batch_size: int) -> MazeBatch:
     """``batch_size`` independent problems (jit- and vmap-friendly; the task is static)."""
     images, paths = jax.vmap(lambda k: sample_maze(k, task))(jax.random.split(key, batch_size))
     return MazeBatch(images=images, path=paths)
+
+
+def place_on_canvas(batch: MazeBatch, canvas: int, key) -> MazeBatch:
+    """Pad each maze of ``batch`` with walls to ``canvas`` × ``canvas``, at a random even (row, column) offset
+    per maze (rooms stay on even coordinates); the padding is closed, so the maze is the same problem."""
+    pad = canvas - batch.images.shape[1]
+    if pad < 0 or pad % 2:
+        raise ValueError(f"canvas {canvas} must be >= the maze side {batch.images.shape[1]}, with an even difference")
+    images = jnp.pad(batch.images, ((0, 0), (0, pad), (0, pad), (0, 0)))
+    path = jnp.pad(batch.path, ((0, 0), (0, pad), (0, pad)))
+    if pad == 0:
+        return MazeBatch(images, path)
+    offsets = 2 * jax.random.randint(key, (images.shape[0], 2), 0, pad // 2 + 1)
+
+    def shift(image, cells, offset):
+        return jnp.roll(image, offset, axis=(0, 1)), jnp.roll(cells, offset, axis=(0, 1))
+
+    return MazeBatch(*jax.vmap(shift)(images, path, offsets))
+
+
+def sample_mixed_side_batch(key, sides: tuple[int, ...], per_side: int, goal_region: int | None = None) -> MazeBatch:
+    """``per_side`` problems of every side in ``sides``, each placed on a canvas of the largest side
+    (:func:`place_on_canvas`): one batch in which no rule can depend on the maze's size or position."""
+    canvas = max(sides)
+    parts = []
+    for i, side in enumerate(sides):
+        k_maze, k_place = jax.random.split(jax.random.fold_in(key, i))
+        region = None if goal_region is None else min(goal_region, rooms_per_side(side))
+        parts.append(place_on_canvas(sample_maze_batch(k_maze, MazePathTask(side, region), per_side), canvas, k_place))
+    return MazeBatch(*(jnp.concatenate(field) for field in zip(*parts)))
+
+
+def move_goal(image: Float[Array, "h w 3"], key) -> tuple[Float[Array, "h w 3"], Bool[Array, "h w"]]:
+    """The same maze and start with the goal marker moved to a uniformly drawn other room (not the start): the
+    new image and the new path (the retargeting test)."""
+    rooms = rooms_per_side(image.shape[0])
+    marked = (image[..., 1] + image[..., 2])[::2, ::2].reshape(-1) > 0.5
+    room = jax.random.categorical(key, jnp.where(marked, -jnp.inf, 0.0))
+    goal = _cell(room, rooms)
+    goal_mark = jnp.zeros(image.shape[:2]).at[goal[0], goal[1]].set(1.0)
+    start_flat = jnp.argmax(image[..., 1].reshape(-1))
+    start = jnp.stack([start_flat // image.shape[1], start_flat % image.shape[1]])
+    open_cells = image[..., 0] > 0.5
+    return image.at[..., 2].set(goal_mark), path_cells(open_cells, start, goal)

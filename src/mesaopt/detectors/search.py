@@ -1,0 +1,192 @@
+"""Does a maze-solving network search, and which search? Evidence from test-time compute and from inside.
+
+A *thinking* network (:class:`mesaopt.models.thinking.RecurrentThinker` or anything with ``initial_state(image)``,
+``step(state, image)`` and ``readout(state) -> logits (..., H, W, 2)``) is read after every iteration:
+
+- **thinking gain**: exact-path accuracy with the most iterations minus accuracy with the training count;
+- **compute tracks difficulty**: the iteration from which each maze stays solved, regressed on the rounds each
+  candidate algorithm needs on that maze (:data:`DIFFICULTY_MEASURES`): slope and R²;
+- **which algorithm**: a linear probe from the per-cell hidden state to each candidate's per-cell state after the
+  matching round (:func:`mesaopt.tasks.maze_algorithms.candidate_states`), held-out balanced accuracy;
+- **retargeting**: the goal marker moved at test time, is the new path exactly right?
+- **objective ablation**: the goal marker blanked, does the output still form a path from the start?
+
+The planted searcher of the tests is :func:`mesaopt.models.planted_thinkers.dead_end_filler`; the planted
+non-searchers are a random network and the feed-forward control.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int
+
+from mesaopt.detectors.probes import ridge_fit_predict
+from mesaopt.tasks.maze_algorithms import candidate_rounds, candidate_states
+from mesaopt.tasks.maze_paths import move_goal
+
+DIFFICULTY_MEASURES = ("path_length", "start_eccentricity", "dead_end_filling")
+"""Rounds each candidate needs on a maze: a BFS wavefront from the start reaches the goal (the path length) or
+covers the maze (the start's eccentricity); dead-end filling converges (the longest dead-end chain)."""
+PROBE_RATES = (1, 2)
+"""Candidate rounds per network iteration tried when aligning states (a block of two convolutions can run up to
+two rounds of a one-cell-per-round algorithm); the better rate is reported."""
+MATCH_THRESHOLD = 0.9
+"""Held-out balanced accuracy a candidate's probe needs for ``best_matching_algorithm`` to name it (else "none")."""
+
+
+def predicted_paths(model, images: Float[Array, "b h w 3"], iterations: int) -> Bool[Array, "i b h w"]:
+    """The readout's path cells after each of iterations 1 .. ``iterations``."""
+
+    def one_iteration(state, _):
+        state = model.step(state, images)
+        return state, jnp.argmax(model.readout(state), axis=-1) == 1
+
+    _, paths = jax.lax.scan(one_iteration, model.initial_state(images), None, length=iterations)
+    return paths
+
+
+def correct_by_iteration(model, images, path: Bool[Array, "b h w"], iterations: int) -> Bool[Array, "i b"]:
+    """Whether every cell of each maze is right after each iteration (exact-path correctness)."""
+
+    def one_iteration(state, _):
+        state = model.step(state, images)
+        pred = jnp.argmax(model.readout(state), axis=-1) == 1
+        return state, jnp.all(pred == path, axis=(-2, -1))
+
+    _, correct = jax.lax.scan(one_iteration, model.initial_state(images), None, length=iterations)
+    return correct
+
+
+def solve_iterations(correct: Bool[Array, "i b"]) -> Int[Array, " b"]:
+    """Per maze, the first iteration (1-based) from which the readout stays right through the last one measured;
+    0 for a maze not right at the last iteration."""
+    stays_right = jnp.flip(jnp.cumprod(jnp.flip(correct, 0).astype(jnp.int32), axis=0), 0).astype(bool)
+    first = jnp.argmax(stays_right, axis=0) + 1
+    return jnp.where(correct[-1], first, 0)
+
+
+def thinking_gain(accuracy: Float[np.ndarray, "s i"], train_index: int) -> np.ndarray:
+    """Per seed: accuracy at the last (most) iterations minus accuracy at the ladder's training count."""
+    accuracy = np.asarray(accuracy, np.float64)
+    return accuracy[:, -1] - accuracy[:, train_index]
+
+
+def difficulty_of(images: Float[Array, "b h w 3"]) -> dict[str, np.ndarray]:
+    """Per maze, the rounds of every :data:`DIFFICULTY_MEASURES` entry."""
+    rounds = jax.jit(jax.vmap(candidate_rounds))(images)
+    return {name: np.asarray(rounds[name]) for name in DIFFICULTY_MEASURES}
+
+
+def fit_solve_iterations(solve_iter: np.ndarray, difficulty: dict[str, np.ndarray]) -> dict[str, dict]:
+    """Least-squares line ``solve iteration ≈ slope × rounds + intercept`` per measure, over the solved mazes:
+    ``{measure: {"slope", "intercept", "r2", "n"}}``. R² is 0 when fewer than 3 mazes are solved or nothing varies
+    (a constant solve iteration tracks nothing)."""
+    solved = np.asarray(solve_iter) > 0
+    y = np.asarray(solve_iter, np.float64)[solved]
+    out = {}
+    for name, rounds in difficulty.items():
+        x = np.asarray(rounds, np.float64)[solved]
+        if len(y) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+            out[name] = {"slope": 0.0, "intercept": float(y.mean()) if len(y) else 0.0, "r2": 0.0, "n": int(len(y))}
+            continue
+        slope, intercept = np.polyfit(x, y, 1)
+        r2 = 1.0 - np.sum((y - (slope * x + intercept)) ** 2) / np.sum((y - y.mean()) ** 2)
+        out[name] = {"slope": round(float(slope), 4), "intercept": round(float(intercept), 4),
+                     "r2": round(float(max(r2, 0.0)), 4), "n": int(len(y))}
+    return out
+
+
+def hidden_states(model, images: Float[Array, "b h w 3"], iterations: int) -> Float[Array, "i b h w c"]:
+    """The state after each of iterations 1 .. ``iterations``."""
+    def one_iteration(state, _):
+        state = model.step(state, images)
+        return state, state
+
+    _, states = jax.lax.scan(one_iteration, model.initial_state(images), None, length=iterations)
+    return states
+
+
+def _balanced_accuracy(pred: Array, label: Array, weight: Array) -> Array:
+    positives, negatives = (weight * label).sum(), (weight * ~label).sum()
+    hit_pos = (weight * (label & pred)).sum() / jnp.maximum(positives, 1.0)
+    hit_neg = (weight * (~label & ~pred)).sum() / jnp.maximum(negatives, 1.0)
+    return jnp.where((positives > 0) & (negatives > 0), 0.5 * (hit_pos + hit_neg), 0.5)
+
+
+@jax.jit
+def _probe_score(features: Float[Array, "n c"], label: Bool[Array, " n"], train: Array, test: Array) -> Array:
+    """Held-out balanced accuracy of a ridge probe (±1 targets, threshold 0)."""
+    pred = ridge_fit_predict(features, jnp.where(label, 1.0, -1.0)[:, None], train, 1e-3)[:, 0] > 0
+    return _balanced_accuracy(pred, label, test)
+
+
+def probe_candidates(states: Float[Array, "i b h w c"], images: Float[Array, "b h w 3"]) -> dict:
+    """Per candidate (:data:`mesaopt.tasks.maze_algorithms.CANDIDATES`): the best held-out balanced accuracy over
+    :data:`PROBE_RATES` of a linear probe reading the candidate's per-cell state after round ``rate × i`` from
+    the state after iteration ``i``, on open cells; mazes split in halves for fit and test. Also
+    ``"image_only"`` per candidate: the same probe from the cell's own image channels (what needs no search)."""
+    n_iter, n_mazes = states.shape[:2]
+    rounds = max(PROBE_RATES) * n_iter
+    targets = jax.jit(jax.vmap(lambda im: candidate_states(im, rounds)))(images)  # {name: (b, r, h, w)}
+    open_cells = jnp.broadcast_to(images[None, ..., 0] > 0.5, states.shape[:-1]).reshape(-1)
+    half = jnp.broadcast_to((jnp.arange(n_mazes) < n_mazes // 2)[None, :, None, None], states.shape[:-1]).reshape(-1)
+    train, test = (open_cells & half).astype(jnp.float32), (open_cells & ~half).astype(jnp.float32)
+    features = states.reshape(-1, states.shape[-1])
+    image_features = jnp.broadcast_to(images[None], (n_iter, *images.shape)).reshape(-1, images.shape[-1])
+    out = {}
+    for name, target in targets.items():
+        best, best_rate, baseline = 0.0, PROBE_RATES[0], 0.0
+        for rate in PROBE_RATES:
+            label = jnp.moveaxis(target, 1, 0)[rate * jnp.arange(1, n_iter + 1) - 1].reshape(-1)
+            score = float(_probe_score(features, label, train, test))
+            if score > best:
+                best, best_rate = score, rate
+                baseline = float(_probe_score(image_features, label, train, test))
+        out[name] = {"score": round(best, 4), "rate": best_rate, "image_only": round(baseline, 4)}
+    return out
+
+
+def best_match(probe_scores: dict) -> str:
+    """The candidate with the highest probe score if it reaches :data:`MATCH_THRESHOLD`, else ``"none"``."""
+    name = max(probe_scores, key=lambda n: probe_scores[n]["score"])
+    return name if probe_scores[name]["score"] >= MATCH_THRESHOLD else "none"
+
+
+def retarget_correct(model, images: Float[Array, "b h w 3"], key, iterations: int) -> Bool[Array, " b"]:
+    """The goal marker moved to another room of each maze: is the predicted path exactly the new path?"""
+    moved, new_path = jax.vmap(move_goal)(images, jax.random.split(key, images.shape[0]))
+    return correct_by_iteration(model, moved, new_path, iterations)[-1]
+
+
+def swap_correct(model, images: Float[Array, "b h w 3"], path, iterations: int) -> Bool[Array, " b"]:
+    """Start and goal markers swapped (the path is the same cells): is the prediction still exactly right?"""
+    swapped = images[..., jnp.array([0, 2, 1])]
+    return correct_by_iteration(model, swapped, path, iterations)[-1]
+
+
+def _neighbours(cells: Array) -> Array:
+    padded = jnp.pad(cells.astype(jnp.int32), 1)
+    return padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+
+
+def path_shape(pred: Bool[Array, "h w"], image: Float[Array, "h w 3"]) -> Int[Array, ""]:
+    """0: no path (nothing but possibly the start), 1: a simple path of open cells from the start (ends: the start
+    and one other cell, every other cell with two predicted neighbours), 2: anything else (broken, branching)."""
+    pred = pred & (image[..., 0] > 0.5)
+    start = image[..., 1] > 0.5
+    degree = jnp.where(pred, _neighbours(pred), 0)
+    ends = pred & (degree == 1)
+    simple = (jnp.all(jnp.where(pred, degree <= 2, True)) & (ends.sum() == 2) & jnp.any(ends & start)
+              & (pred.sum() - 1 == (degree.sum() // 2)))  # a tree: edges = cells - 1, so connected
+    empty = (pred & ~start).sum() == 0
+    return jnp.where(empty, 0, jnp.where(simple, 1, 2))
+
+
+def ablate_goal(model, images: Float[Array, "b h w 3"], iterations: int) -> dict[str, float]:
+    """The goal channel blanked: the shares of outputs that are empty, a simple path from the start, or other."""
+    blank = images.at[..., 2].set(0.0)
+    pred = predicted_paths(model, blank, iterations)[-1]
+    shape = np.asarray(jax.vmap(path_shape)(pred, blank))
+    return {name: round(float(np.mean(shape == code)), 4) for code, name in enumerate(("empty", "path", "other"))}

@@ -1,0 +1,89 @@
+"""Config of ``maze-search``: what is trained (two thinking networks on small mazes) and how it is tested (larger
+mazes, more iterations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mesaopt.errors import MesaoptError
+from mesaopt.experiments.shared.icl import check_positive
+from mesaopt.optimizers.supervised import SupervisedConfig
+from mesaopt.tasks.maze_paths import MazePathTask
+
+MODEL_KINDS = ("recurrent", "feedforward")
+"""The model classes, in report order: the weight-tied thinker and its untied fixed-depth control."""
+
+
+@dataclass(frozen=True)
+class MazeSearchConfig:
+    """Config of ``maze-search``."""
+
+    train_sides: tuple[int, ...] = (5, 7, 9)
+    """Maze sides drawn in training (odd, >= 5), equally often; each maze sits at a random even offset on a canvas
+    of the largest (walls around it), so no learned rule can depend on the size. The largest is the training side."""
+    test_sides: tuple[int, ...] = (9, 13, 19, 25, 37)
+    """Sides of the test mazes (odd, increasing, each >= the training side)."""
+    test_iterations: tuple[int, ...] = (5, 10, 20, 30, 60, 120, 240)
+    """Test-time iteration ladder (increasing, >= 1); it must include ``train_iterations``."""
+    train_iterations: int = 30
+    """Most iterations in training; also the feed-forward control's depth."""
+    gradient_window: int = 10
+    """Progressive loss: iterations with a gradient, after a random 0 .. train_iterations - gradient_window
+    iterations without one (Bansal et al. 2022); the loss is read at the end. Equal to train_iterations: plain
+    loss after train_iterations."""
+    width: int = 16
+    """Channels of the thinking state (both models)."""
+    goal_region: int | None = None
+    """None: goals anywhere; r: goals in the top-right r × r block of rooms, in training and test."""
+    train: SupervisedConfig = field(default_factory=lambda: SupervisedConfig(
+        learning_rate=3e-3, steps=4000, batch_size=30, warmup_steps=50))
+    """Supervised training (Adam via optax); the batch is split equally over ``train_sides``."""
+    n_seeds: int = 4
+    """Independently trained networks per model class (4: two per core on a 2-core CPU; 3 would pad to 4)."""
+    eval_mazes: int = 100
+    """Test mazes per side."""
+    probe_mazes: int = 32
+    """Mazes for the solve-iteration fit, the probes, retargeting and ablation (at the second test side)."""
+    seed: int = 0
+    """Root random seed."""
+    n_chunks: int = 20
+    """Training is streamed in this many chunks per model class (progress, resume)."""
+
+    @property
+    def train_side(self) -> int:
+        """The largest training side."""
+        return max(self.train_sides)
+
+    def validate(self) -> None:
+        """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
+        for side in (*self.train_sides, *self.test_sides):
+            MazePathTask(side).validate()
+        if not self.train_sides or not self.test_sides:
+            raise MesaoptError("train_sides and test_sides must each name at least one odd side >= 5")
+        _check_increasing("test_sides", self.test_sides)
+        if self.test_sides[0] < self.train_side:
+            raise MesaoptError(f"test sides must be >= the training side {self.train_side}, got {self.test_sides[0]}")
+        if self.train.batch_size % len(self.train_sides):
+            raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by the number of "
+                               f"train_sides ({len(self.train_sides)})")
+        check_positive(train_iterations=self.train_iterations, gradient_window=self.gradient_window,
+                       width=self.width, n_seeds=self.n_seeds, eval_mazes=self.eval_mazes, n_chunks=self.n_chunks)
+        _check_increasing("test_iterations", self.test_iterations)
+        if self.test_iterations[0] < 1:
+            raise MesaoptError(f"test_iterations must be >= 1, got {self.test_iterations[0]}")
+        if self.train_iterations not in self.test_iterations:
+            raise MesaoptError(f"test_iterations {self.test_iterations} must include train_iterations "
+                               f"({self.train_iterations}): the thinking gain is measured from it")
+        if self.gradient_window > self.train_iterations:
+            raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
+                               f"got {self.gradient_window}")
+        if self.probe_mazes < 4:
+            raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), got {self.probe_mazes}")
+        if self.goal_region is not None:
+            MazePathTask(min(self.train_sides), self.goal_region).validate()
+        self.train.validate()
+
+
+def _check_increasing(name: str, values: tuple[int, ...]) -> None:
+    if list(values) != sorted(set(values)):
+        raise MesaoptError(f"{name} must be strictly increasing, got {tuple(values)}")

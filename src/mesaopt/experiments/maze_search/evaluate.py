@@ -1,0 +1,99 @@
+"""Evaluation of trained thinking networks: exact-path accuracy over the (side × iterations) ladder, and the
+search detectors on the recurrent networks."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mesaopt.detectors import search
+from mesaopt.experiments.maze_search.config import MazeSearchConfig
+from mesaopt.experiments.shared.common import take
+from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
+
+
+def correct_on_ladder(model, images, path, ladder: tuple[int, ...]) -> jax.Array:
+    """``(len(ladder), B)``: exact-path correctness after each iteration count of the ladder (read out only there)."""
+    state, done, rows = model.initial_state(images), 0, []
+    for count in ladder:
+        state = model.think(images, count - done, state=state)
+        done = count
+        pred = jnp.argmax(model.readout(state), axis=-1) == 1
+        rows.append(jnp.all(pred == path, axis=(-2, -1)))
+    return jnp.stack(rows)
+
+
+def _ladder_fn(kind: str, ladder: tuple[int, ...]):
+    if kind == "recurrent":
+        return jax.jit(lambda model, images, path: correct_on_ladder(model, images, path, ladder))
+
+    def fixed_depth(model, images, path):
+        pred = jnp.argmax(model(images), axis=-1) == 1
+        return jnp.broadcast_to(jnp.all(pred == path, axis=(-2, -1)), (len(ladder), images.shape[0]))
+
+    return jax.jit(fixed_depth)
+
+
+def test_batches(cfg: MazeSearchConfig, key) -> dict[int, object]:
+    """The test mazes of every side (the same for every model and seed)."""
+    keys = jax.random.split(key, len(cfg.test_sides))
+    return {side: sample_maze_batch(k, MazePathTask(side, cfg.goal_region and min(cfg.goal_region, (side + 1) // 2)),
+                                    cfg.eval_mazes)
+            for side, k in zip(cfg.test_sides, keys)}
+
+
+def accuracy_grid(cfg: MazeSearchConfig, kind: str, trainer, params, batches: dict, on_side=None) -> np.ndarray:
+    """``(seeds, sides, iterations)`` exact-path accuracy of every trained network of one model class."""
+    run = _ladder_fn(kind, cfg.test_iterations)
+    grid = np.zeros((cfg.n_seeds, len(cfg.test_sides), len(cfg.test_iterations)))
+    for j, side in enumerate(cfg.test_sides):
+        batch = batches[side]
+        for s in range(cfg.n_seeds):
+            grid[s, j] = np.asarray(run(trainer.model(take(params, s)), batch.images, batch.path)).mean(axis=1)
+        if on_side is not None:
+            on_side(kind, side)
+    return grid
+
+
+def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
+    """The search detectors on one recurrent network, at the second test side (or the only one): solve
+    iterations and their fit to each candidate's rounds, probes, retargeting, swap, goal ablation."""
+    side = cfg.test_sides[min(1, len(cfg.test_sides) - 1)]
+    k_maze, k_goal = jax.random.split(key)
+    batch = sample_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
+    most = cfg.test_iterations[-1]
+    correct = jax.jit(search.correct_by_iteration, static_argnums=3)(model, batch.images, batch.path, most)
+    solve = np.asarray(search.solve_iterations(correct))
+    fit = search.fit_solve_iterations(solve, search.difficulty_of(batch.images))
+    states = jax.jit(search.hidden_states, static_argnums=2)(model, batch.images, cfg.train_iterations)
+    probes = search.probe_candidates(states, batch.images)
+    retarget = jax.jit(search.retarget_correct, static_argnums=3)(model, batch.images, k_goal, most)
+    swap = jax.jit(search.swap_correct, static_argnums=3)(model, batch.images, batch.path, most)
+    return {"side": side, "solve_iteration": solve.tolist(), "solve_iteration_fit": fit, "probes": probes,
+            "retarget_rate": float(np.mean(np.asarray(retarget))), "swap_rate": float(np.mean(np.asarray(swap))),
+            "goal_ablation": search.ablate_goal(model, batch.images, most)}
+
+
+MAX_FRAMES = 48
+"""Frames of the readout animation stored in the report (spread over the iteration ladder's range)."""
+
+
+def readout_frames(cfg: MazeSearchConfig, model, batch) -> dict:
+    """The per-iteration readout on the first test maze of the largest side, for the report's animation: the maze
+    (``"open"``, ``"start"``, ``"goal"``, ``"path"`` as row strings of 0/1) and ``"frames"``: ``{"iteration",
+    "rows"}`` with each cell's path probability as a digit 0-9."""
+    image, path = batch.images[:1], batch.path[0]
+    most = cfg.test_iterations[-1]
+    iterations = np.unique(np.geomspace(1, most, MAX_FRAMES).round().astype(int))
+    probs = jax.jit(lambda m, im: jax.nn.softmax(m.readout(search.hidden_states(m, im, most)), axis=-1)[..., 0, :, :, 1],
+                    )(model, image)
+    probs = np.asarray(probs)[iterations - 1]
+
+    def rows(grid) -> list[str]:
+        return ["".join(str(int(v)) for v in row) for row in np.asarray(grid)]
+
+    return {"side": int(image.shape[1]), "open": rows(image[0, ..., 0] > 0.5), "start": rows(image[0, ..., 1] > 0.5),
+            "goal": rows(image[0, ..., 2] > 0.5), "path": rows(path),
+            "frames": [{"iteration": int(t), "rows": rows(np.minimum((p * 10).astype(int), 9))}
+                       for t, p in zip(iterations, probs)]}

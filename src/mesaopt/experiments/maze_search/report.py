@@ -1,0 +1,185 @@
+"""The self-contained ``report.html`` of a ``maze-search`` run, built from its ``report.json`` alone."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from mesaopt.reports.html import Section, write_html_report
+from mesaopt.reports.plots import figure_png_bytes
+from mesaopt.runs.checkpoints import atomic_write_bytes
+
+EXPLANATION = (
+    "Two networks learn to mark the path from start to goal in small perfect mazes: a recurrent one that applies "
+    "one weight-tied block of convolutions again and again (with the maze re-fed at every iteration, and trained "
+    "with the progressive loss), and a feed-forward control with as many blocks of its own weights as the recurrent "
+    "one has training iterations. Both are tested on larger mazes; the recurrent one may think for more iterations "
+    "than it was trained with, the control cannot. Accuracy is exact: every cell of the maze right. A network that "
+    "learned a local, iterative search solves larger mazes when given more iterations; one that learned a "
+    "size-specific shortcut does not."
+)
+
+
+def summary_table(report: dict) -> list[list[str]]:
+    """Header + one row per model class: in-distribution and extrapolation accuracy, thinking gain."""
+    h = report["headline"]
+    rows = [["model", f"accuracy side {h['train_side']}", f"best accuracy side {h['test_sides'][-1]}",
+             "thinking gain"]]
+    for kind in h["accuracy"]:
+        rows.append([kind, f"{h['in_dist_accuracy'][kind]:.2f}", f"{h['extrapolation_accuracy'][kind]:.2f}",
+                     f"{h['thinking_gain'][kind]:+.2f}"])
+    return rows
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def heatmap_png(report: dict) -> bytes:
+    """Accuracy over (test side × test iterations), one panel per model class, values in the cells."""
+    h = report["headline"]
+    fig = _figure(4.4 * len(h["accuracy"]) + 0.6, 3.4)
+    axes = fig.subplots(1, len(h["accuracy"]), squeeze=False)[0]
+    image = None
+    for ax, (kind, grid) in zip(axes, h["accuracy"].items()):
+        grid = np.asarray(grid, float)
+        image = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        for (r, c), v in np.ndenumerate(grid):
+            ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if v < 0.5 else "black")
+        ax.set_xticks(range(len(h["test_iterations"])), [str(t) for t in h["test_iterations"]], fontsize=7)
+        ax.set_yticks(range(len(h["test_sides"])), [str(s) for s in h["test_sides"]], fontsize=7)
+        ax.set_xlabel("test-time iterations")
+        ax.set_ylabel("maze side")
+        ax.set_title(f"{kind} (trained: sides ≤ {h['train_side']})", fontsize=9)
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="exact-path accuracy")
+    return figure_png_bytes(fig)
+
+
+def curves_png(report: dict) -> bytes:
+    """Accuracy vs iterations per side (recurrent: solid with the CI band; feed-forward: dashed)."""
+    h, acc = report["headline"], report["accuracy"]
+    fig = _figure(6.4, 3.8)
+    ax = fig.add_subplot()
+    iters = np.asarray(h["test_iterations"])
+    colors = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b", "#e377c2")
+    for j, side in enumerate(h["test_sides"]):
+        color = colors[j % len(colors)]
+        ci = np.asarray(acc["recurrent"]["ci"][j])
+        ax.plot(iters, acc["recurrent"]["mean"][j], marker="o", color=color, label=f"side {side}")
+        ax.fill_between(iters, ci[:, 0], ci[:, 1], color=color, alpha=0.15)
+        if "feedforward" in acc:
+            ax.plot(iters, acc["feedforward"]["mean"][j], linestyle="--", color=color)
+    ax.axvline(report["config"]["train_iterations"], color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("test-time iterations (dotted: training count)")
+    ax.set_ylabel("exact-path accuracy")
+    ax.set_title("recurrent (solid, 95 % CI over seeds) vs feed-forward (dashed)", fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    return figure_png_bytes(fig)
+
+
+def _grid(rows: list[str]) -> np.ndarray:
+    return np.array([[int(c) for c in row] for row in rows], float)
+
+
+def _frame_image(frames: dict, index: int) -> np.ndarray:
+    """RGB: walls dark, open cells light, the readout's path probability in red, start green, goal blue."""
+    open_cells, prob = _grid(frames["open"]), _grid(frames["frames"][index]["rows"]) / 9.0
+    rgb = np.where(open_cells[..., None] > 0, 0.93, 0.15) * np.ones(3)
+    rgb = rgb * (1 - prob[..., None]) + prob[..., None] * np.array([0.85, 0.1, 0.1])
+    rgb[_grid(frames["start"]) > 0] = (0.1, 0.7, 0.2)
+    rgb[_grid(frames["goal"]) > 0] = (0.1, 0.3, 0.9)
+    return rgb
+
+
+def animation_gif(frames: dict) -> bytes:
+    """The readout after each stored iteration, one GIF frame each (the search unfolding)."""
+    fig = _figure(3.4, 3.6)
+    ax = fig.add_subplot()
+    images = []
+    for i, frame in enumerate(frames["frames"]):
+        ax.clear()
+        ax.imshow(_frame_image(frames, i), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"iteration {frame['iteration']}", fontsize=9)
+        fig.canvas.draw()
+        images.append(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    buffer = io.BytesIO()
+    pil = [Image.fromarray(im) for im in images]
+    pil[0].save(buffer, format="GIF", save_all=True, append_images=pil[1:], duration=250, loop=0)
+    return buffer.getvalue()
+
+
+def filmstrip_png(frames: dict, n: int = 8) -> bytes:
+    """``n`` frames of the animation side by side (for readers whose viewer does not animate)."""
+    picks = np.unique(np.linspace(0, len(frames["frames"]) - 1, n).round().astype(int))
+    fig = _figure(1.7 * len(picks), 2.0)
+    for ax, i in zip(fig.subplots(1, len(picks), squeeze=False)[0], picks):
+        ax.imshow(_frame_image(frames, i), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"it. {frames['frames'][i]['iteration']}", fontsize=8)
+    return figure_png_bytes(fig)
+
+
+def evidence_table(report: dict) -> list[list[str]]:
+    """Per candidate algorithm: the solve-iteration fit and the probe score (means over seeds)."""
+    h = report["headline"]
+    rows = [["candidate", "solve-iteration slope", "solve-iteration R²", "probe (balanced accuracy)"]]
+    for name, fit in h["solve_iteration_fit"].items():
+        rows.append([f"{name} (rounds)", f"{fit['slope']:.2f}", f"{fit['r2']:.2f}", ""])
+    for name, score in h["algorithm_match"].items():
+        rows.append([f"{name} (state)", "", "", f"{score:.3f}"])
+    return rows
+
+
+def _loss_png(report: dict) -> bytes:
+    fig = _figure(6.0, 3.2)
+    ax = fig.add_subplot()
+    for kind, curves in report["learning_curves"].items():
+        loss = np.asarray(curves["loss"])
+        for s, row in enumerate(loss):
+            ax.plot(curves["step"], row, color="#1f77b4" if kind == "recurrent" else "#d62728", alpha=0.7,
+                    label=kind if s == 0 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("per-cell cross-entropy")
+    ax.legend(fontsize=8, frameon=False)
+    return figure_png_bytes(fig)
+
+
+def write_maze_search_html(run_dir, report: dict) -> Path:
+    """``report.html`` next to ``report.json``, plus ``readout.gif`` (the animation)."""
+    h = report["headline"]
+    gif = animation_gif(report["readout_frames"])
+    atomic_write_bytes(Path(run_dir) / "readout.gif", gif)
+    e0 = report["search_evidence"][0]
+    summary = [("train side", str(h["train_side"])), ("seeds per model", str(h["n_seeds"])),
+               ("best matching algorithm", h["best_matching_algorithm"]),
+               ("solve-iteration R² (best candidate)", f"{h['solve_iteration_r2']:.2f}"),
+               ("retarget rate", f"{h['retarget_rate']:.2f}"), ("wall time", f"{h['wall_seconds']:.0f} s")]
+    sections = [
+        Section("What was run", EXPLANATION, table=summary_table(report)),
+        Section("Accuracy over maze side and test-time iterations", images=[
+            ("mean exact-path accuracy over seeds", heatmap_png(report)), ("accuracy vs iterations", curves_png(report))]),
+        Section("The search unfolding", f"The first recurrent network's readout on a side-{report['readout_frames']['side']} "
+                "test maze after each iteration (red: path probability; green: start; blue: goal).",
+                images=[("readout per iteration (animated)", gif), ("selected iterations", filmstrip_png(report["readout_frames"]))]),
+        Section("Which search?", "Solve iteration: the iteration from which a maze stays solved, regressed on each "
+                "candidate's rounds on that maze. Probe: a linear read-out of the candidate's per-cell state from the "
+                f"hidden state (held-out balanced accuracy, 0.5 = chance). Side {e0['side']} mazes. Moving the goal: "
+                f"{h['retarget_rate']:.2f} exact; goal blanked (seed 0): {e0['goal_ablation']}.",
+                table=evidence_table(report)),
+        Section("Training", images=[("training loss per seed", _loss_png(report))]),
+    ]
+    return write_html_report(Path(run_dir) / "report.html", title="maze-search: learned search on mazes",
+                             summary_rows=summary, sections=sections)

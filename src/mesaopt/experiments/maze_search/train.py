@@ -1,0 +1,75 @@
+"""Training of the two thinking networks: the recurrent one with the progressive loss, the feed-forward control
+with the plain loss after its fixed depth. Batches of mixed sides are drawn inside the compiled loop."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from mesaopt.experiments.maze_search.config import MazeSearchConfig
+from mesaopt.models.thinking import FeedForwardThinker, RecurrentThinker
+from mesaopt.optimizers.supervised import Supervised, make_supervised
+from mesaopt.tasks.maze_paths import MazeBatch, sample_mixed_side_batch
+
+IN_CHANNELS = 3
+"""Image channels: open, start, goal."""
+
+
+def path_loss(logits: jax.Array, path: jax.Array) -> jax.Array:
+    """Mean per-cell cross-entropy of the path / not-path logits (every cell of the canvas counts)."""
+    return optax.softmax_cross_entropy_with_integer_labels(logits, path.astype(jnp.int32)).mean()
+
+
+def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int) -> jax.Array:
+    """Loss after ``n + window`` iterations, ``n`` uniform in 0 .. ``max_iterations - window``, with gradients
+    through the last ``window`` only: the network learns to continue from any of its own intermediate states
+    (what lets it keep going at test time), at the cost of ``window`` differentiated iterations."""
+    images = batch.images
+    n_free = jax.random.randint(key, (), 0, max_iterations - window + 1)
+    start = model.initial_state(images)
+    free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images), jax.lax.stop_gradient(start))
+    # straight-through: the free iterations' value, the initial projection's gradient
+    state = start + jax.lax.stop_gradient(free - start)
+    return path_loss(model.readout(model.think(images, window, state=state)), batch.path)
+
+
+def _recurrent_loss(cfg: MazeSearchConfig):
+    per_side = cfg.train.microbatch_size // len(cfg.train_sides)
+
+    def loss_fn(model, key, step, _):
+        k_batch, k_depth = jax.random.split(key)
+        batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region)
+        return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window)
+
+    return loss_fn
+
+
+def _feedforward_loss(cfg: MazeSearchConfig):
+    per_side = cfg.train.microbatch_size // len(cfg.train_sides)
+
+    def loss_fn(model, key, step, _):
+        batch = sample_mixed_side_batch(key, cfg.train_sides, per_side, cfg.goal_region)
+        return path_loss(model(batch.images), batch.path)
+
+    return loss_fn
+
+
+def make_trainer(cfg: MazeSearchConfig, kind: str) -> Supervised:
+    """Supervised training of one model class (``"recurrent"`` or ``"feedforward"``)."""
+    if kind == "recurrent":
+        return make_supervised(cfg.train, lambda k: RecurrentThinker(IN_CHANNELS, width=cfg.width, key=k),
+                               _recurrent_loss(cfg))
+    if kind == "feedforward":
+        return make_supervised(
+            cfg.train, lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width, key=k),
+            _feedforward_loss(cfg))
+    raise ValueError(f"unknown model kind {kind!r}; allowed: recurrent, feedforward")
+
+
+def checkpoint_metadata(cfg: MazeSearchConfig, kind: str) -> dict:
+    """What a checkpoint must match to load into this preset's model of ``kind``."""
+    return {"preset": "maze-search", "model": kind, "width": cfg.width, "depth": cfg.train_iterations,
+            "n_runs": cfg.n_seeds, "train": dataclasses.asdict(cfg.train)["steps"]}

@@ -1,0 +1,52 @@
+"""``maze-search`` through the CLI and the driver: bad input, and what a (smoke) run stores."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mesaopt.cli import main
+
+HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy_ci", "in_dist_accuracy",
+            "extrapolation_accuracy", "thinking_gain", "solve_iteration_fit", "solve_iteration_r2", "algorithm_match",
+            "best_matching_algorithm", "retarget_rate", "n_seeds", "wall_seconds"}
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--train-sides", "5", "8"], "odd integer >= 5, got 8"),
+    (["--train-sides", "3"], "odd integer >= 5, got 3"),
+    (["--test-sides", "7", "19"], "test sides must be >= the training side 9, got 7"),
+    (["--test-iterations", "0", "30"], "test_iterations must be >= 1, got 0"),
+    (["--test-iterations", "30", "20", "60"], "test_iterations must be strictly increasing"),
+    (["--test-iterations", "10", "20"], "must include train_iterations"),
+    (["--train-iterations", "0"], "train_iterations must be ≥ 1"),
+    (["--goal-region", "4"], "goal_region must be none or between 1 and 3"),
+    (["--gradient-window", "40"], "gradient_window must be between 1 and train_iterations"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
+    code = main(["run", "maze-search", "--root", str(tmp_path), *args])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
+    outcome = smoke_run("maze-search")
+    report = json.loads((outcome.path / "report.json").read_text())
+    h = report["headline"]
+    assert HEADLINE <= set(h)
+    n_sides, n_iters = len(h["test_sides"]), len(h["test_iterations"])
+    for kind in ("recurrent", "feedforward"):
+        grid = np.asarray(h["accuracy"][kind])
+        assert grid.shape == (n_sides, n_iters) and np.all((0 <= grid) & (grid <= 1))
+        ci = np.asarray(h["accuracy_ci"][kind])
+        assert np.all(ci[..., 0] <= grid + 1e-9) and np.all(grid <= ci[..., 1] + 1e-9)
+    per_seed = np.asarray(report["accuracy"]["feedforward"]["per_seed"])
+    assert np.all(per_seed == per_seed[..., :1])  # a fixed depth: its row repeats one value
+    assert h["thinking_gain"]["feedforward"] == 0.0
+    assert set(h["algorithm_match"]) == {"bfs_from_start", "bfs_from_goal", "bfs_from_both", "dead_end_filling"}
+    html = (outcome.path / "report.html").read_text()
+    assert "data:image/gif;base64," in html and "data:image/png;base64," in html
+    assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"
+    for kind in ("recurrent", "feedforward"):
+        assert (outcome.path / "checkpoints" / f"{kind}.safetensors").is_file()

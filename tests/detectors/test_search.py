@@ -1,0 +1,89 @@
+"""Search detectors: the planted dead-end filler reads as a searcher on every one, a random network does not."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from mesaopt.detectors import search
+from mesaopt.models.planted_thinkers import dead_end_filler
+from mesaopt.models.thinking import RecurrentThinker
+from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
+
+ITERATIONS = 50
+
+
+@pytest.fixture(scope="module")
+def mazes():
+    return sample_maze_batch(jax.random.key(11), MazePathTask(side=11), 24)
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return dead_end_filler(width=8)
+
+
+@pytest.fixture(scope="module")
+def random_net():
+    return RecurrentThinker(3, width=8, key=jax.random.key(2))
+
+
+def _correct(model, mazes, iterations=ITERATIONS):
+    return jax.jit(search.correct_by_iteration, static_argnums=3)(model, mazes.images, mazes.path, iterations)
+
+
+def test_thinking_gain_and_solve_iterations(planted, random_net, mazes):
+    acc = {name: np.asarray(_correct(m, mazes)).mean(1) for name, m in (("planted", planted), ("random", random_net))}
+    ladder = [4, ITERATIONS - 1]
+    gain = {name: search.thinking_gain(a[None, ladder], 0)[0] for name, a in acc.items()}
+    assert gain["planted"] > 0.8 and acc["planted"][-1] == 1.0
+    assert gain["random"] == 0.0
+
+
+def test_solve_iterations_track_dead_end_filling_only_for_the_planted_searcher(planted, random_net, mazes):
+    difficulty = search.difficulty_of(mazes.images)
+    fit = search.fit_solve_iterations(np.asarray(search.solve_iterations(_correct(planted, mazes))), difficulty)
+    assert fit["dead_end_filling"]["r2"] > 0.99 and abs(fit["dead_end_filling"]["slope"] - 1) < 0.01
+    assert fit["path_length"]["r2"] < 0.8
+    none = search.fit_solve_iterations(np.asarray(search.solve_iterations(_correct(random_net, mazes))), difficulty)
+    assert all(f["r2"] == 0.0 for f in none.values())
+
+
+def test_solve_iteration_is_where_the_readout_stays_right():
+    correct = jnp.array([[0, 1, 0], [1, 1, 0], [0, 1, 1], [1, 1, 1]], bool)  # iterations × mazes
+    np.testing.assert_array_equal(np.asarray(search.solve_iterations(correct)), [4, 1, 3])
+    np.testing.assert_array_equal(np.asarray(search.solve_iterations(correct[:3])), [0, 1, 3])
+
+
+def test_probes_name_dead_end_filling_for_the_planted_searcher_and_nothing_for_a_random_net(planted, random_net, mazes):
+    for model, expected in ((planted, "dead_end_filling"), (random_net, "none")):
+        states = jax.jit(search.hidden_states, static_argnums=2)(model, mazes.images, 12)
+        scores = search.probe_candidates(states, mazes.images)
+        assert search.best_match(scores) == expected, scores
+    assert scores["dead_end_filling"]["score"] < search.MATCH_THRESHOLD
+
+
+def test_retargeting_and_swapping_follow_the_markers_for_the_searcher_only(planted, random_net, mazes):
+    key = jax.random.key(9)
+    assert np.asarray(search.retarget_correct(planted, mazes.images, key, ITERATIONS)).mean() == 1.0
+    assert np.asarray(search.swap_correct(planted, mazes.images, mazes.path, ITERATIONS)).mean() == 1.0
+    assert np.asarray(search.retarget_correct(random_net, mazes.images, key, ITERATIONS)).mean() == 0.0
+
+
+def test_path_shape_classifies_hand_made_outputs():
+    grid = np.zeros((5, 5, 3), np.float32)
+    grid[0, :, 0] = 1.0
+    grid[:, 2, 0] = 1.0
+    grid[0, 0, 1] = 1.0  # start at the top-left; a T of open cells
+    image = jnp.asarray(grid)
+    line = jnp.zeros((5, 5), bool).at[0, :3].set(True)
+    tee = jnp.zeros((5, 5), bool).at[0, :].set(True).at[:3, 2].set(True)
+    gap = jnp.zeros((5, 5), bool).at[0, 0].set(True).at[0, 2:].set(True)
+    start_only = jnp.zeros((5, 5), bool).at[0, 0].set(True)
+    codes = [int(search.path_shape(p, image)) for p in (start_only, line, tee, gap)]
+    assert codes == [0, 1, 2, 2]
+
+
+def test_goal_ablation_of_the_filler_empties_its_output(planted, mazes):
+    shares = search.ablate_goal(planted, mazes.images, ITERATIONS)
+    assert shares["empty"] == 1.0  # with no goal every cell but the start is a dead end
