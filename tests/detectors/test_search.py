@@ -49,10 +49,10 @@ def test_solve_iterations_track_dead_end_filling_only_for_the_planted_searcher(p
     assert all(f["r2"] == 0.0 for f in none.values())
 
 
-def test_solve_iteration_is_where_the_readout_stays_right():
-    correct = jnp.array([[0, 1, 0], [1, 1, 0], [0, 1, 1], [1, 1, 1]], bool)  # iterations × mazes
-    np.testing.assert_array_equal(np.asarray(search.solve_iterations(correct)), [4, 1, 3])
-    np.testing.assert_array_equal(np.asarray(search.solve_iterations(correct[:3])), [0, 1, 3])
+def test_solve_iteration_is_where_the_readout_is_first_right():
+    correct = jnp.array([[0, 1, 0], [1, 1, 0], [0, 1, 0], [1, 1, 1]], bool)  # iterations × mazes
+    np.testing.assert_array_equal(np.asarray(search.solve_iterations(correct)), [2, 1, 4])
+    np.testing.assert_array_equal(np.asarray(search.solve_iterations(correct[:3])), [2, 1, 0])
 
 
 def test_probes_name_dead_end_filling_for_the_planted_searcher_and_nothing_for_a_random_net(planted, random_net, mazes):

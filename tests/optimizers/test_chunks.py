@@ -34,11 +34,18 @@ def toy_update(state, target):
     return new, ToyMetrics(loss=jnp.sum((w - target) ** 2))
 
 
-def train(n_runs: int, devices):
+def train(n_runs: int, devices, sequential_runs: bool = False):
     keys = jax.random.split(jax.random.key(3), n_runs)
     targets = jnp.arange(n_runs * 4, dtype=jnp.float32).reshape(n_runs, 4)
     return train_in_chunks(FunctionalOptimizer(toy_init, toy_update, N_UPDATES, ("loss",)), keys, targets, 3,
-                           devices=devices)
+                           devices=devices, sequential_runs=sequential_runs)
+
+
+def test_runs_one_after_the_other_match_runs_side_by_side():
+    side_by_side, _, _ = train(3, jax.devices()[:1])
+    sequential, metrics, _ = train(3, jax.devices()[:1], sequential_runs=True)
+    np.testing.assert_allclose(sequential["w"], side_by_side["w"], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(metrics["loss"][0], metrics["loss"][2])  # three different runs, not one thrice
 
 
 def test_one_device_or_one_run_is_not_split():

@@ -37,14 +37,17 @@ class ChunkStore(Protocol):
         """Store the state after chunk ``done`` (atomically: a kill leaves the previous checkpoint intact)."""
 
 
-def make_chunk_runner(step_fn, chunk_len: int, sharding: NamedSharding | None = None):
+def make_chunk_runner(step_fn, chunk_len: int, sharding: NamedSharding | None = None, sequential_runs: bool = False):
     """``run(state, problem) -> (state, metrics[chunk_len])``: ``chunk_len`` steps in one ``scan``.
 
     ``step_fn(state, problem) -> (state, metrics)`` is one step of one run; the result is jitted and mapped over a
     leading batch axis of both ``state`` and ``problem`` (seeds × sweep points flattened). With a ``sharding``
     (:func:`run_sharding`) each device maps over its own rows (``shard_map``). A device holding a single run
     runs it without ``vmap``: XLA's CPU backend compiled a vmapped batch of one into slower matmuls (the
-    ``icl-regression`` step ran at 36 instead of 50 steps/s, benchmarks/README.md).
+    ``icl-regression`` step ran at 36 instead of 50 steps/s, benchmarks/README.md). With ``sequential_runs`` a
+    device's runs go one after the other (``lax.map``) instead of side by side (``vmap``): for convolutional
+    networks whose every layer is already a batch-wide matmul, a vmap over runs turned those into batched matmuls
+    (the maze-search thinker: 4 seeds on 2 cores trained in 370 s vmapped, 2 seeds alone in 140 s, 2026-12-05).
     """
 
     def run(state, problem):
@@ -54,6 +57,8 @@ def make_chunk_runner(step_fn, chunk_len: int, sharding: NamedSharding | None = 
         if jax.tree_util.tree_leaves(state)[0].shape[0] == 1:
             out = run(*jax.tree_util.tree_map(lambda leaf: leaf[0], (state, problem)))
             return jax.tree_util.tree_map(lambda leaf: leaf[None], out)
+        if sequential_runs:
+            return jax.lax.map(lambda sp: run(*sp), (state, problem))
         return jax.vmap(run)(state, problem)
 
     if sharding is None:
@@ -139,7 +144,7 @@ def _concat(done: dict[str, np.ndarray] | None, new: dict[str, np.ndarray]) -> d
 
 
 def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, on_chunk=None, devices=None,
-                    store: ChunkStore | None = None):
+                    store: ChunkStore | None = None, sequential_runs: bool = False):
     """Train one run per row of ``keys`` / ``problems``: ``(state, metrics {name: [runs, steps]}, timings)``.
 
     ``optimizer.init(key, problem)`` builds one run's state (mapped with ``lax.map``, not ``vmap``: a vmapped
@@ -150,6 +155,7 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
     :class:`TrainingDivergedError`), ``store`` (if given) saves a checkpoint, and ``on_chunk(done, total,
     metrics_of_chunk)`` is called. With a ``store`` holding a checkpoint of the same layout, training resumes after
     its last chunk and ends with the numbers an uninterrupted run gives (same device count). ``timings`` separate
+    ``sequential_runs`` (see :func:`make_chunk_runner`) runs a device's runs one after the other. ``timings`` separate
     compilation (and loading a checkpoint) from training, and say which chunk training resumed after
     (``resumed_from_chunk``, 0 = fresh) and how many steps this call trained (``trained_updates``: rates use it).
     """
@@ -158,7 +164,7 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
     keys, problems = _pad_runs((keys, problems), n_padded)
     per_chunk, n_chunks = chunk_lengths(optimizer.n_steps, n_chunks)
     layout = {"n_runs": n_runs, "padded_runs": n_padded, "steps_per_chunk": per_chunk, "n_chunks": n_chunks}
-    runner = make_chunk_runner(optimizer.step, per_chunk, sharding)
+    runner = make_chunk_runner(optimizer.step, per_chunk, sharding, sequential_runs)
     init = jax.jit(lambda ks, ps: jax.lax.map(lambda kp: optimizer.init(*kp), (ks, ps)))
     t0 = time.perf_counter()
     progress = None if store is None else store.load(jax.eval_shape(init, keys, problems), layout)

@@ -12,7 +12,7 @@ from mesaopt.experiments.record import Experiment
 SMOKE_CONFIG = MazeSearchConfig(
     train_sides=(5, 7), test_sides=(7, 9), test_iterations=(2, 4, 8), train_iterations=4, gradient_window=2, width=4,
     train=dataclasses.replace(MazeSearchConfig().train, steps=4, batch_size=4, warmup_steps=1),
-    n_seeds=2, eval_mazes=8, probe_mazes=4, n_chunks=2)
+    feedforward_steps=4, n_seeds=2, eval_mazes=8, probe_mazes=4, n_chunks=2)
 """Two 4-wide networks per class, 4 steps on sides 5 and 7: seconds."""
 
 EXPERIMENT = Experiment(

@@ -57,9 +57,9 @@ def accuracy_grid(cfg: MazeSearchConfig, kind: str, trainer, params, batches: di
 
 
 def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
-    """The search detectors on one recurrent network, at the second test side (or the only one): solve
-    iterations and their fit to each candidate's rounds, probes, retargeting, swap, goal ablation."""
-    side = cfg.test_sides[min(1, len(cfg.test_sides) - 1)]
+    """The search detectors on one recurrent network, at ``cfg.detector_side``: solve iterations and their fit to
+    each candidate's rounds, probes, retargeting, swap, goal ablation."""
+    side = cfg.detector_side
     k_maze, k_goal = jax.random.split(key)
     batch = sample_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
     most = cfg.test_iterations[-1]

@@ -40,7 +40,8 @@ def train_model_class(cfg: MazeSearchConfig, kind: str, key, ctx):
     trainer = make_trainer(cfg, kind)
     ctx.phase(f"training {kind}")
     state, metrics, timings = train_in_chunks(trainer, jax.random.split(key, cfg.n_seeds), np.zeros(cfg.n_seeds),
-                                              cfg.n_chunks, on_chunk=ctx.on_chunk, store=_store_for(ctx, kind))
+                                              cfg.n_chunks, on_chunk=ctx.on_chunk, store=_store_for(ctx, kind),
+                                              sequential_runs=True)
     save_checkpoint(ctx.writer.path(f"checkpoints/{kind}.safetensors"), state.params, checkpoint_metadata(cfg, kind))
     return trainer, state.params, metrics, timings
 
@@ -79,9 +80,20 @@ def run_maze_search(cfg: MazeSearchConfig, ctx) -> dict:
         "headline": headline(cfg, grids, accuracy, evidence, wall),
         "accuracy": accuracy, "search_evidence": evidence, "readout_frames": frames,
         "learning_curves": curves,
-        "timings": {"wall_seconds": round(wall, 2), **{kind: t for kind, t in timings.items()}},
+        "timings": combined_timings(timings, wall),
         "config": dataclasses.asdict(cfg),
     }
+
+
+def combined_timings(per_kind: dict, wall: float) -> dict:
+    """Compile and train seconds summed over the model classes, training steps/s over all runs, and each class's
+    own block."""
+    train = sum(t["train_seconds"] for t in per_kind.values())
+    steps = sum(t["train_steps_per_second"] * t["train_seconds"] for t in per_kind.values())
+    return {"compile_seconds": round(sum(t["compile_seconds"] for t in per_kind.values()), 2),
+            "train_seconds": round(train, 2), "train_steps_per_second": round(steps / max(train, 1e-9)),
+            "wall_seconds": round(wall, 2), **{kind: {k: v for k, v in t.items() if k != "wall_seconds"}
+                                               for kind, t in per_kind.items()}}
 
 
 def _mean_fit(evidence: list[dict]) -> dict:

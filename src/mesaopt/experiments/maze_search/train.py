@@ -63,8 +63,9 @@ def make_trainer(cfg: MazeSearchConfig, kind: str) -> Supervised:
         return make_supervised(cfg.train, lambda k: RecurrentThinker(IN_CHANNELS, width=cfg.width, key=k),
                                _recurrent_loss(cfg))
     if kind == "feedforward":
+        steps = cfg.train.steps if cfg.feedforward_steps is None else cfg.feedforward_steps
         return make_supervised(
-            cfg.train, lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width, key=k),
+            dataclasses.replace(cfg.train, steps=steps), lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width, key=k),
             _feedforward_loss(cfg))
     raise ValueError(f"unknown model kind {kind!r}; allowed: recurrent, feedforward")
 
@@ -72,4 +73,4 @@ def make_trainer(cfg: MazeSearchConfig, kind: str) -> Supervised:
 def checkpoint_metadata(cfg: MazeSearchConfig, kind: str) -> dict:
     """What a checkpoint must match to load into this preset's model of ``kind``."""
     return {"preset": "maze-search", "model": kind, "width": cfg.width, "depth": cfg.train_iterations,
-            "n_runs": cfg.n_seeds, "train": dataclasses.asdict(cfg.train)["steps"]}
+            "n_runs": cfg.n_seeds}
