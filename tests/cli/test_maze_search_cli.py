@@ -21,7 +21,7 @@ HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy
     (["--test-iterations", "10", "20"], "must include train_iterations"),
     (["--train-iterations", "0"], "train_iterations must be ≥ 1"),
     (["--goal-region", "4"], "goal_region must be none or between 1 and 3"),
-    (["--gradient-window", "40"], "gradient_window must be between 1 and train_iterations"),
+    (["--gradient-window", "60"], "gradient_window must be between 1 and train_iterations"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
     code = main(["run", "maze-search", "--root", str(tmp_path), *args])
