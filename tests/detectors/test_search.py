@@ -87,3 +87,16 @@ def test_path_shape_classifies_hand_made_outputs():
 def test_goal_ablation_of_the_filler_empties_its_output(planted, mazes):
     shares = search.ablate_goal(planted, mazes.images, ITERATIONS)
     assert shares["empty"] == 1.0  # with no goal every cell but the start is a dead end
+
+
+def test_path_targets_tell_a_goal_seeker_from_a_corner_seeker_and_from_noise(planted, random_net):
+    side = 11
+    mazes = sample_maze_batch(jax.random.key(5), MazePathTask(side, goal_region=1, goal_outside_region=True), 16)
+    corner = jnp.zeros((side, side), bool).at[0, side - 1].set(True)
+    to_corner = mazes.images.at[..., 2].set(corner.astype(jnp.float32))  # the planted proxy seeker's view
+    read = jax.jit(lambda m, im: search.predicted_paths(m, im, ITERATIONS)[-1])
+    codes = {name: np.asarray(search.path_targets(read(model, images), mazes.images, mazes.path, corner))
+             for name, model, images in (("goal", planted, mazes.images), ("proxy", planted, to_corner),
+                                         ("noise", random_net, mazes.images))}
+    assert (codes["goal"] == 0).all() and (codes["proxy"] == 1).all() and (codes["noise"] == 2).all()
+    assert search.TARGETS[1] == "proxy"

@@ -64,10 +64,22 @@ def test_goal_region_places_the_goal_in_the_top_right_rooms():
         assert len({tuple(g) for g in goals}) == region * region  # every room of the block is drawn
 
 
+def test_goal_outside_region_never_places_the_goal_in_the_block_and_the_region_may_be_traced():
+    sample = jax.jit(lambda k, r: sample_maze_batch(k, MazePathTask(side=9, goal_region=r, goal_outside_region=True),
+                                                    96))
+    for region in (1, 2):
+        goals = np.argwhere(np.asarray(sample(jax.random.key(region), region).images[..., 2]))[:, 1:]
+        inside = (goals[:, 0] <= 2 * (region - 1)) & (goals[:, 1] >= 8 - 2 * (region - 1))
+        assert not inside.any() and len({tuple(g) for g in goals}) > 25 - region * region - 4
+
+
 @pytest.mark.parametrize("task, message", [(MazePathTask(side=8), "odd integer >= 5"),
                                            (MazePathTask(side=3), "odd integer >= 5"),
                                            (MazePathTask(side=9, goal_region=0), "between 1 and 5"),
-                                           (MazePathTask(side=9, goal_region=6), "between 1 and 5")])
+                                           (MazePathTask(side=9, goal_region=6), "between 1 and 5"),
+                                           (MazePathTask(side=9, goal_region=5, goal_outside_region=True),
+                                            "between 1 and 4"),
+                                           (MazePathTask(side=9, goal_outside_region=True), "between 1 and 4")])
 def test_bad_tasks_are_one_clear_error(task, message):
     with pytest.raises(MesaoptError, match=message):
         task.validate()

@@ -4,7 +4,8 @@
 experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
 """
 
-from mesaopt.experiments import absent_supervisor, icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search
+from mesaopt.experiments import (absent_supervisor, icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search,
+                                 maze_search_misgen)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -17,6 +18,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         icl_diversity.FULL_EXPERIMENT,
         absent_supervisor.EXPERIMENT,
         maze_search.EXPERIMENT,
+        maze_search_misgen.EXPERIMENT,
     )
 }
 """Every preset by name."""

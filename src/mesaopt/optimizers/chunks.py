@@ -154,7 +154,7 @@ def train_in_chunks(optimizer: BaseOptimizer, keys, problems, n_chunks: int, *, 
     metrics named in ``optimizer.finite_metrics`` and every float in the state are checked (non-finite:
     :class:`TrainingDivergedError`), ``store`` (if given) saves a checkpoint, and ``on_chunk(done, total,
     metrics_of_chunk)`` is called. With a ``store`` holding a checkpoint of the same layout, training resumes after
-    its last chunk and ends with the numbers an uninterrupted run gives (same device count). ``timings`` separate
+    its last chunk and ends with the numbers an uninterrupted run gives (same device count).
     ``sequential_runs`` (see :func:`make_chunk_runner`) runs a device's runs one after the other. ``timings`` separate
     compilation (and loading a checkpoint) from training, and say which chunk training resumed after
     (``resumed_from_chunk``, 0 = fresh) and how many steps this call trained (``trained_updates``: rates use it).

@@ -34,6 +34,9 @@ class MazePathTask:
     """Grid side in cells (odd, >= 5): (side + 1) / 2 rooms per side."""
     goal_region: int | None = None
     """None: the goal is any room; r: a room of the top-right r × r block of rooms (1 = the corner room)."""
+    goal_outside_region: bool = False
+    """With ``goal_region`` r: the goal is a room *outside* that block instead (the shifted test of the
+    misgeneralization variant, where goal and block no longer coincide)."""
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the allowed values."""
@@ -43,6 +46,9 @@ class MazePathTask:
         if self.goal_region is not None and not 1 <= self.goal_region <= rooms:
             raise MesaoptError(f"goal_region must be none or between 1 and {rooms} (rooms per side at side "
                                f"{self.side}), got {self.goal_region}")
+        if self.goal_outside_region and (self.goal_region is None or self.goal_region >= rooms):
+            raise MesaoptError(f"goal_outside_region needs a goal_region between 1 and {rooms - 1} at side "
+                               f"{self.side} (some room must lie outside it), got {self.goal_region}")
 
 
 class MazeBatch(NamedTuple):
@@ -80,12 +86,19 @@ def path_cells(open_cells: Bool[Array, "h w"], start: Int[Array, "2"], goal: Int
     return open_cells & (from_start + from_goal == from_start[goal[0], goal[1]])
 
 
-def _goal_room(key, rooms: int, region: int | None) -> Int[Array, ""]:
-    """Flat index of a uniformly drawn room, anywhere or in the top-right ``region`` × ``region`` block."""
+def region_rooms(rooms: int, region) -> Bool[Array, " rooms*rooms"]:
+    """Flat mask of the rooms in the top-right ``region`` × ``region`` block (``region`` may be traced)."""
+    row, col = jnp.divmod(jnp.arange(rooms * rooms), rooms)
+    return (row < region) & (col >= rooms - region)
+
+
+def _goal_room(key, rooms: int, region, outside: bool = False) -> Int[Array, ""]:
+    """Flat index of a uniformly drawn room: anywhere (``region`` None), in the top-right ``region`` × ``region``
+    block, or (``outside``) anywhere but that block. ``region`` may be a traced integer."""
     if region is None:
         return jax.random.randint(key, (), 0, rooms * rooms)
-    k_row, k_col = jax.random.split(key)
-    return jax.random.randint(k_row, (), 0, region) * rooms + jax.random.randint(k_col, (), rooms - region, rooms)
+    inside = region_rooms(rooms, region)
+    return jax.random.categorical(key, jnp.where(inside != outside, 0.0, -jnp.inf))
 
 
 def _cell(room: Int[Array, ""], rooms: int) -> Int[Array, "2"]:
@@ -97,7 +110,7 @@ def sample_maze(key, task: MazePathTask) -> tuple[Float[Array, "h w 3"], Bool[Ar
     k_maze, k_goal, k_start = jax.random.split(key, 3)
     rooms = rooms_per_side(task.side)
     open_cells = ~generate_perfect_maze(k_maze, task.side)
-    goal_room = _goal_room(k_goal, rooms, task.goal_region)
+    goal_room = _goal_room(k_goal, rooms, task.goal_region, task.goal_outside_region)
     other = jax.random.randint(k_start, (), 0, rooms * rooms - 1)
     start, goal = _cell(other + (other >= goal_room), rooms), _cell(goal_room, rooms)
     start_mark = jnp.zeros(open_cells.shape).at[start[0], start[1]].set(1.0)
@@ -132,12 +145,13 @@ def place_on_canvas(batch: MazeBatch, canvas: int, key) -> MazeBatch:
 
 def sample_mixed_side_batch(key, sides: tuple[int, ...], per_side: int, goal_region: int | None = None) -> MazeBatch:
     """``per_side`` problems of every side in ``sides``, each placed on a canvas of the largest side
-    (:func:`place_on_canvas`): one batch in which no rule can depend on the maze's size or position."""
+    (:func:`place_on_canvas`): one batch in which no rule can depend on the maze's size or position.
+    ``goal_region`` (may be traced) is capped at each side's rooms per side."""
     canvas = max(sides)
     parts = []
     for i, side in enumerate(sides):
         k_maze, k_place = jax.random.split(jax.random.fold_in(key, i))
-        region = None if goal_region is None else min(goal_region, rooms_per_side(side))
+        region = None if goal_region is None else jnp.minimum(goal_region, rooms_per_side(side))
         parts.append(place_on_canvas(sample_maze_batch(k_maze, MazePathTask(side, region), per_side), canvas, k_place))
     return MazeBatch(*(jnp.concatenate(field) for field in zip(*parts)))
 

@@ -6,7 +6,7 @@ import dataclasses
 
 from mesaopt.experiments.maze_search.config import MazeSearchConfig
 from mesaopt.experiments.maze_search.report import summary_table, write_maze_search_html
-from mesaopt.experiments.maze_search.run import run_maze_search
+from mesaopt.experiments.maze_search.run import load_trained_models, run_maze_search
 from mesaopt.experiments.record import Experiment
 
 SMOKE_CONFIG = MazeSearchConfig(
@@ -23,4 +23,5 @@ EXPERIMENT = Experiment(
     write_report=write_maze_search_html,
     summary_table=summary_table,
     smoke_config=SMOKE_CONFIG,
+    load=load_trained_models,
 )

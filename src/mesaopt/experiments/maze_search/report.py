@@ -26,13 +26,21 @@ EXPLANATION = (
 
 
 def summary_table(report: dict) -> list[list[str]]:
-    """Header + one row per model class: in-distribution and extrapolation accuracy, thinking gain."""
+    """Header + one row per model class: accuracy at the training side and count, the best over iterations at each
+    larger side (with its CI at the largest), and the thinking gain with its CI."""
     h = report["headline"]
-    rows = [["model", f"accuracy side {h['train_side']}", f"best accuracy side {h['test_sides'][-1]}",
+    sides = h["test_sides"]
+    rows = [["model", f"side {sides[0]}, trained count", *[f"best side {side}" for side in sides[1:]],
              "thinking gain"]]
     for kind in h["accuracy"]:
-        rows.append([kind, f"{h['in_dist_accuracy'][kind]:.2f}", f"{h['extrapolation_accuracy'][kind]:.2f}",
-                     f"{h['thinking_gain'][kind]:+.2f}"])
+        grid, ci = np.asarray(h["accuracy"][kind]), np.asarray(h["accuracy_ci"][kind])
+        best = grid.argmax(axis=1)
+        cells = [f"{grid[i, best[i]]:.2f}" for i in range(1, len(sides))]
+        low, high = ci[-1, best[-1]]
+        cells[-1] += f" [{low:.2f}, {high:.2f}]"
+        gain_low, gain_high = h["thinking_gain_ci"][kind]
+        rows.append([kind, f"{h['in_dist_accuracy'][kind]:.2f}", *cells,
+                     f"{h['thinking_gain'][kind]:+.2f} [{gain_low:+.2f}, {gain_high:+.2f}]"])
     return rows
 
 

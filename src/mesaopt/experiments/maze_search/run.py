@@ -19,9 +19,9 @@ import numpy as np
 from mesaopt.experiments.maze_search.config import MODEL_KINDS, MazeSearchConfig
 from mesaopt.experiments.maze_search.evaluate import accuracy_grid, readout_frames, search_evidence, test_batches
 from mesaopt.experiments.maze_search.train import checkpoint_metadata, make_trainer
-from mesaopt.experiments.shared.common import take
+from mesaopt.experiments.shared.common import stored_config, take
 from mesaopt.experiments.shared.icl import ci_summary, loss_curves, timing_summary
-from mesaopt.runs.checkpoints import save_checkpoint
+from mesaopt.runs.checkpoints import load_checkpoint, save_checkpoint
 from mesaopt.runs.resume import ChunkCheckpoints
 from mesaopt.optimizers.chunks import train_in_chunks
 from mesaopt.tasks.maze_algorithms import CANDIDATES
@@ -130,3 +130,18 @@ def headline(cfg: MazeSearchConfig, grids: dict, accuracy: dict, evidence: list[
         "n_seeds": cfg.n_seeds,
         "wall_seconds": round(wall, 2),
     }
+
+
+def load_trained_models(run_dir) -> tuple:
+    """``(cfg, trainers, params)`` of a stored run, the last two keyed by model class (``recurrent``,
+    ``feedforward``); ``trainers[kind].model(take(params[kind], s))`` is seed ``s``'s network. Raises
+    ``NotARunError`` / ``CheckpointError`` (one line) for a directory that is not a complete run of this preset."""
+    cfg, record = stored_config(run_dir, MazeSearchConfig())
+    trainers, params = {}, {}
+    for kind in MODEL_KINDS:
+        trainers[kind] = make_trainer(cfg, kind)
+        keys = jax.random.split(jax.random.key(0), cfg.n_seeds)
+        like = jax.eval_shape(jax.vmap(lambda k, t=trainers[kind]: t.init(k, None).params), keys)
+        params[kind] = load_checkpoint(f"{record['path']}/checkpoints/{kind}.safetensors", like,
+                                       expected_metadata=checkpoint_metadata(cfg, kind))
+    return cfg, trainers, params
