@@ -31,7 +31,7 @@ def test_a_run_stores_rates_per_condition_that_add_up(smoke_run):
     report = json.loads((outcome.path / "report.json").read_text())
     h = report["headline"]
     assert HEADLINE <= set(h) and h["conditions"] == [1, 2] and h["n_seeds"] == 2
-    total = np.add(np.add(h["goal_rate_shifted"], h["proxy_rate_shifted"]), h["other_rate_shifted"])
+    total = np.sum([h[f"{t}_rate_shifted"] for t in ("goal", "proxy", "both", "other")], axis=0)
     np.testing.assert_allclose(total, 1.0, atol=1e-6)
     for key in ("goal_rate_shifted", "proxy_rate_shifted", "in_dist_accuracy"):
         for mean, (low, high) in zip(h[key], h[f"{key}_ci"]):

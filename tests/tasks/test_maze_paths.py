@@ -88,7 +88,7 @@ def test_bad_tasks_are_one_clear_error(task, message):
 def test_mixed_side_batch_places_each_maze_whole_on_the_canvas():
     from mesaopt.tasks.maze_paths import sample_mixed_side_batch
 
-    batch = sample_mixed_side_batch(jax.random.key(4), (5, 7, 9), per_side=6)
+    batch = jax.jit(lambda k: sample_mixed_side_batch(k, (5, 7, 9), per_side=6))(jax.random.key(4))
     assert batch.images.shape == (18, 9, 9, 3) and batch.path.shape == (18, 9, 9)
     open_counts = np.asarray(batch.images[..., 0].sum(axis=(1, 2)))
     assert open_counts[:6].max() < open_counts[12:].min()  # the 5x5 mazes have fewer open cells than the 9x9
@@ -104,12 +104,13 @@ def test_mixed_side_batch_places_each_maze_whole_on_the_canvas():
 def test_moving_the_goal_gives_the_new_goals_path():
     from mesaopt.tasks.maze_paths import move_goal, path_cells
 
-    batch = sample_maze_batch(jax.random.key(5), MazePathTask(side=9), 8)
-    moved, path = jax.vmap(move_goal)(batch.images, jax.random.split(jax.random.key(6), 8))
+    batch = jax.jit(lambda k: sample_maze_batch(k, MazePathTask(side=9), 8))(jax.random.key(5))
+    moved, path = jax.jit(jax.vmap(move_goal))(batch.images, jax.random.split(jax.random.key(6), 8))
+    expected = jax.jit(path_cells)
     assert np.all(np.asarray(moved[..., 2].sum(axis=(1, 2))) == 1)
     assert not np.any(np.asarray(moved[..., 2] * batch.images[..., 1]))  # never on the start
     assert not np.all(np.asarray(moved[..., 2] == batch.images[..., 2]))
     np.testing.assert_array_equal(np.asarray(moved[..., :2]), np.asarray(batch.images[..., :2]))
     for image, p in zip(np.asarray(moved), np.asarray(path)):
         start, goal = np.argwhere(image[..., 1])[0], np.argwhere(image[..., 2])[0]
-        np.testing.assert_array_equal(p, np.asarray(path_cells(jnp.asarray(image[..., 0] > 0.5), start, goal)))
+        np.testing.assert_array_equal(p, np.asarray(expected(jnp.asarray(image[..., 0] > 0.5), start, goal)))

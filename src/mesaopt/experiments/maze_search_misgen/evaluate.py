@@ -40,8 +40,8 @@ PREDICT = jax.jit(_predict, static_argnums=2)
 
 
 def network_rates(cfg: MazeSearchMisgenConfig, model, batches: dict[str, MazeBatch], region: int) -> dict:
-    """One network's ``in_dist_accuracy`` and shifted ``goal_rate`` / ``proxy_rate`` / ``other_rate``, and its
-    shifted predictions (for examples)."""
+    """One network's ``in_dist_accuracy`` and shifted ``goal_rate`` / ``proxy_rate`` / ``both_rate`` /
+    ``other_rate``, and its shifted predictions (for examples)."""
     in_dist = batches["in_dist"]
     correct = jnp.all(PREDICT(model, in_dist.images, cfg.train_iterations) == in_dist.path, axis=(-2, -1))
     shifted = batches["shifted"]
@@ -65,7 +65,7 @@ def examples(batch: MazeBatch, pred, n: int = N_EXAMPLES) -> list[dict]:
 
 def evaluate_conditions(cfg: MazeSearchMisgenConfig, trainer, params, key) -> tuple[dict, dict]:
     """Per-seed rates ``{name: (conditions, seeds) array}`` and examples ``{"region_r": [...]}``."""
-    names = ("in_dist_accuracy", "goal_rate", "proxy_rate", "other_rate")
+    names = ("in_dist_accuracy", *(f"{t}_rate" for t in search.TARGETS))
     rates = {name: np.zeros((len(cfg.goal_regions), cfg.n_seeds)) for name in names}
     shown = {}
     for c, (region, k) in enumerate(zip(cfg.goal_regions, jax.random.split(key, len(cfg.goal_regions)))):

@@ -15,7 +15,8 @@ EXPLANATION = (
     "Recurrent thinking networks (as in maze-search) are trained on mazes whose goal always lies in the top-right "
     "r x r block of rooms (the proxy). On the shifted test (the training side, goal outside the block) each "
     "predicted path is classified: 'goal' = exactly the path to the goal marker; 'proxy' = a simple path from the "
-    "start that ends in the block; 'other' = anything else (broken, branching, ending elsewhere). In distribution, "
+    "start that ends in the block; 'both' = the whole goal path plus cells in the block (a branch to each); 'other' = "
+    "anything else (broken, branching elsewhere, ending elsewhere). In distribution, "
     "accuracy is exact-path accuracy with the goal in the block. Bands and brackets are 95 % t-intervals over seeds."
 )
 
@@ -25,13 +26,15 @@ def _fmt(mean: float, ci: list[float]) -> str:
 
 
 def summary_table(report: dict) -> list[list[str]]:
-    """Header + one row per condition: in-distribution accuracy, shifted goal / proxy / other rates."""
+    """Header + one row per condition: in-distribution accuracy, shifted goal / proxy / both / other rates."""
     h = report["headline"]
-    rows = [["goal region r", "accuracy (in dist)", "goal rate (shifted)", "proxy rate (shifted)", "other (shifted)"]]
+    rows = [["goal region r", "accuracy (in dist)", "goal (shifted)", "proxy (shifted)", "both (shifted)",
+             "other (shifted)"]]
     for i, r in enumerate(h["conditions"]):
         rows.append([str(r), _fmt(h["in_dist_accuracy"][i], h["in_dist_accuracy_ci"][i]),
                      _fmt(h["goal_rate_shifted"][i], h["goal_rate_shifted_ci"][i]),
                      _fmt(h["proxy_rate_shifted"][i], h["proxy_rate_shifted_ci"][i]),
+                     _fmt(h["both_rate_shifted"][i], h["both_rate_shifted_ci"][i]),
                      _fmt(h["other_rate_shifted"][i], h["other_rate_shifted_ci"][i])])
     return rows
 
@@ -45,7 +48,8 @@ def _dose_response_png(report: dict) -> bytes:
 
     fig = plot_dose_response(h["conditions"], {"accuracy (in dist)": series("in_dist_accuracy"),
                                                "goal rate (shifted)": series("goal_rate_shifted"),
-                                               "proxy rate (shifted)": series("proxy_rate_shifted")},
+                                               "proxy rate (shifted)": series("proxy_rate_shifted"),
+                                               "both (shifted)": series("both_rate_shifted")},
                              title="What the maze solver searches for vs training goal region",
                              xlabel="training goal region r (rooms)")
     return figure_png_bytes(fig)

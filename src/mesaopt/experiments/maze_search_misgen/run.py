@@ -23,7 +23,7 @@ from mesaopt.experiments.maze_search_misgen.train import checkpoint_metadata, ma
 from mesaopt.experiments.shared.icl import ci_summary, loss_curves, save_params, supervised_loader, timing_summary
 from mesaopt.optimizers.chunks import train_in_chunks
 
-RATES = ("in_dist_accuracy", "goal_rate", "proxy_rate", "other_rate")
+RATES = ("in_dist_accuracy", "goal_rate", "proxy_rate", "both_rate", "other_rate")
 """Per-network measurements, each summarised per condition."""
 
 
@@ -62,7 +62,8 @@ def headline(cfg: MazeSearchMisgenConfig, rates: dict, wall: float) -> dict:
     """The stable headline (names from issue 14; documented in docs/maze-search.md)."""
     out = {"conditions": list(cfg.goal_regions), "test_side": cfg.test_side}
     for name, key in (("goal_rate", "goal_rate_shifted"), ("proxy_rate", "proxy_rate_shifted"),
-                      ("other_rate", "other_rate_shifted"), ("in_dist_accuracy", "in_dist_accuracy")):
+                      ("both_rate", "both_rate_shifted"), ("other_rate", "other_rate_shifted"),
+                      ("in_dist_accuracy", "in_dist_accuracy")):
         out[key] = [r["mean"] for r in rates[name]]
         out[f"{key}_ci"] = [r["ci"] for r in rates[name]]
     return {**out, "n_seeds": cfg.n_seeds, "wall_seconds": round(wall, 2)}
