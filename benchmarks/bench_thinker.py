@@ -4,7 +4,7 @@
 
 Training (steps/s, compile excluded; median of ``--repeats`` chunks, sides interleaved): one training step of
 ``mesaopt run maze-search``'s recurrent network with its default config, on both sides the same network
-(``RecurrentThinker``: width 16, 3×3 convolutions, recall, residual block; 12,610 parameters), the same batch
+(``RecurrentThinker``: width 16, 3×3 convolutions, recall, residual block; 6,826 parameters), the same batch
 (30 mazes: 10 each of sides 5, 7, 9 on a 9×9 canvas) and the same progressive loss (``n`` uniform in 0 .. 40 free
 iterations without gradient, then 10 with gradient; per-cell cross-entropy), Adam with gradient clipping at 1.
 
