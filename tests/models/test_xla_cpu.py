@@ -78,11 +78,14 @@ def test_conv2d_same_on_a_batch_equals_lax_conv_vmap_and_the_loop():
     np.testing.assert_allclose(batched[1], np.stack([one(x, w, b) for x in xs[1]]), rtol=1e-5, atol=1e-5)
 
 
-def test_conv2d_same_is_one_matmul_and_no_convolution():
+def test_conv2d_same_convolves_forward_and_differentiates_through_patches():
     x, w, b = _conv_operands((5, 7, 3), (3, 3, 3, 4))
-    jaxpr = str(jax.make_jaxpr(conv2d_same)(x[None], w, b))
-    assert jaxpr.count("dot_general") == 1
-    assert "conv_general_dilated" not in jaxpr
+    forward = str(jax.make_jaxpr(conv2d_same)(x[None], w, b))
+    assert forward.count("conv_general_dilated") == 1 and "dot_general" not in forward
+    grads = jax.grad(lambda *args: conv2d_same(*args).sum(), argnums=(0, 1, 2))
+    backward = str(jax.make_jaxpr(grads)(x[None], w, b))
+    assert backward.count("conv_general_dilated") == 1  # the forward value only
+    assert backward.count("dot_general") >= 2  # the patches form's input and weight gradients
 
 
 def test_conv2d_same_rejects_an_even_kernel():

@@ -49,14 +49,33 @@ def conv2d_same(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
     weight-tied network iterated 20 times writing and reading them took more time than the matmuls.
 
     Why: XLA's CPU convolution ran the ``bench_conv.py`` network at 4.2 GFLOP/s, this form at 64
-    (2026-12-04, ``benchmarks/README.md``).
+    (2026-12-04, ``benchmarks/README.md``). That slowness is the convolution's *backward* pass: forward only, XLA's
+    convolution was 1.6x (9×9 images) to 2.7x (37×37) faster than the patches (width 16, batch 100, 2026-12-05,
+    ``benchmarks/README.md``). So the forward value is XLA's convolution and only the backward pass (a custom VJP)
+    is the patches form's.
     """
     kh, kw, c_in, c_out = w.shape
     if kh % 2 == 0 or kw % 2 == 0:
         raise ValueError(f"conv2d_same needs an odd kernel size, got {kh}x{kw}")
     if x.ndim < 3 or x.shape[-1] != c_in:
         raise ValueError(f"conv2d_same needs x of shape (..., H, W, {c_in}), got {x.shape}")
-    return _conv2d_same_patches(x, w, b)
+    return _conv2d_same_fast(x, w, b)
+
+
+@jax.custom_vjp
+def _conv2d_same_fast(x, w, b):
+    return conv2d_same_lax(x, w, b)
+
+
+def _conv2d_same_fast_fwd(x, w, b):
+    return conv2d_same_lax(x, w, b), (x, w, b)
+
+
+def _conv2d_same_fast_bwd(residuals, grad):
+    return jax.vjp(_conv2d_same_patches, *residuals)[1](grad)
+
+
+_conv2d_same_fast.defvjp(_conv2d_same_fast_fwd, _conv2d_same_fast_bwd)
 
 
 @jax.checkpoint

@@ -44,13 +44,19 @@ def test_batches(cfg: MazeSearchConfig, key) -> dict[int, object]:
 
 
 def accuracy_grid(cfg: MazeSearchConfig, kind: str, trainer, params, batches: dict, on_side=None) -> np.ndarray:
-    """``(seeds, sides, iterations)`` exact-path accuracy of every trained network of one model class."""
+    """``(seeds, sides, iterations)`` exact-path accuracy of every trained network of one model class.
+
+    Seed ``s`` is evaluated on CPU device ``s mod devices``; the calls are dispatched before any result is read,
+    so the devices (one per core) work at the same time."""
     run = _ladder_fn(kind, cfg.test_iterations)
+    devices = jax.devices()
+    models = [jax.device_put(trainer.model(take(params, s)), devices[s % len(devices)]) for s in range(cfg.n_seeds)]
     grid = np.zeros((cfg.n_seeds, len(cfg.test_sides), len(cfg.test_iterations)))
     for j, side in enumerate(cfg.test_sides):
-        batch = batches[side]
-        for s in range(cfg.n_seeds):
-            grid[s, j] = np.asarray(run(trainer.model(take(params, s)), batch.images, batch.path)).mean(axis=1)
+        on_device = [jax.device_put((batches[side].images, batches[side].path), d) for d in devices]
+        pending = [run(model, *on_device[s % len(devices)]) for s, model in enumerate(models)]
+        for s, correct in enumerate(pending):
+            grid[s, j] = np.asarray(correct).mean(axis=1)
         if on_side is not None:
             on_side(kind, side)
     return grid
