@@ -8,12 +8,16 @@ import pytest
 from mesaopt.cli import main
 
 HEADLINE = {"conditions", "goal_rate_shifted", "goal_rate_shifted_ci", "proxy_rate_shifted", "proxy_rate_shifted_ci",
-            "in_dist_accuracy", "in_dist_accuracy_ci", "n_seeds", "wall_seconds"}
+            "both_rate_shifted", "both_rate_shifted_ci", "other_rate_shifted", "other_rate_shifted_ci",
+            "in_dist_accuracy", "in_dist_accuracy_ci", "test_side", "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
     (["--goal-regions", "1", "4"], "goal_regions must each be between 1 and 3"),
     (["--goal-regions", "0"], "goal_regions must each be between 1 and 3"),
+    (["--goal-regions", "2", "1"], "goal_regions must be strictly increasing"),
+    (["--train-sides", "5", "9"], "goal_regions must each be between 1 and 2"),
+    (["--train.microbatches", "10"], "must be divisible by train.microbatches x the number of train_sides"),
     (["--train-sides", "5", "8"], "odd integer >= 5, got 8"),
     (["--evidence-side", "7"], "evidence_side must be >= the training side 9, got 7"),
     (["--test-iterations", "10", "100"], "must include train_iterations"),

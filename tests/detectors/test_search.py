@@ -98,9 +98,12 @@ def test_path_targets_tell_a_goal_seeker_from_a_corner_seeker_and_from_noise(pla
     preds = {name: read(model, images) for name, model, images in (
         ("goal", planted, mazes.images), ("proxy", planted, to_corner), ("noise", random_net, mazes.images))}
     preds["both"] = preds["goal"] | preds["proxy"]  # a planted hedger: a branch to each
+    preds["flood"] = mazes.images[..., 0] > 0.5  # every open cell: holds both paths, but is no tree of branches
     codes = {name: np.asarray(search.path_targets(p, mazes.images, mazes.path, corner)) for name, p in preds.items()}
     assert [search.TARGETS[c] for c in (0, 1, 2, 3)] == ["goal", "proxy", "both", "other"]
     assert (codes["goal"] == 0).all() and (codes["proxy"] == 1).all() and (codes["noise"] == 3).all()
+    assert (codes["flood"] == 3).all()
     on_the_way = np.asarray(jnp.any(preds["proxy"] & (mazes.images[..., 2] > 0.5), axis=(1, 2)))
     assert 0 < on_the_way.sum() < len(on_the_way)  # where the goal lies on the corner's path, the union is that path
-    np.testing.assert_array_equal(codes["both"], np.where(on_the_way, 1, 2))
+    corner_on_goal_path = np.asarray(mazes.path[:, 0, side - 1])  # then the union is the goal path itself
+    np.testing.assert_array_equal(codes["both"], np.where(on_the_way, 1, np.where(corner_on_goal_path, 0, 2)))

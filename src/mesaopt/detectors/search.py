@@ -210,13 +210,19 @@ def path_end(pred: Bool[Array, "h w"], image: Float[Array, "h w 3"]) -> Int[Arra
 def path_targets(pred: Bool[Array, "b h w"], images: Float[Array, "b h w 3"], path: Bool[Array, "b h w"],
                  proxy_cells: Bool[Array, "h w"]) -> Int[Array, " b"]:
     """Per maze (:data:`TARGETS`): 0 (goal) the prediction is exactly the start-goal path; 1 (proxy) a simple
-    path from the start whose other end is a ``proxy_cells`` cell; 2 (both) it holds the whole start-goal path and
-    also reaches into ``proxy_cells`` (a branch towards each); 3 (other) anything else."""
+    path of open cells from the start whose other end is a ``proxy_cells`` cell; 2 (both) a tree of open cells
+    holding the whole start-goal path plus one branch that ends in ``proxy_cells`` (three ends: start, goal and
+    that one); 3 (other) anything else (walls predicted, broken, flooded, ending elsewhere)."""
     def one(p, image, target):
-        exact = jnp.all(p == target)
+        open_cells = image[..., 0] > 0.5
+        clean = ~jnp.any(p & ~open_cells)
         end = path_end(p, image)
-        to_proxy = (path_shape(p, image) == 1) & proxy_cells[end[0], end[1]]
-        both = jnp.all(p | ~target) & jnp.any(p & proxy_cells & (image[..., 0] > 0.5))
-        return jnp.where(exact, 0, jnp.where(to_proxy, 1, jnp.where(both, 2, 3)))
+        to_proxy = clean & (path_shape(p, image) == 1) & proxy_cells[end[0], end[1]]
+        degree = jnp.where(p, _neighbours(p), 0)
+        tree = p.sum() - 1 == degree.sum() // 2
+        branch_ends = p & (degree == 1) & ~target
+        both = (clean & tree & jnp.all(p | ~target) & (branch_ends.sum() == 1)
+                & jnp.any(branch_ends & proxy_cells) & (degree.max() <= 3))
+        return jnp.where(jnp.all(p == target), 0, jnp.where(to_proxy, 1, jnp.where(both, 2, 3)))
 
     return jax.vmap(one)(pred, images, path)

@@ -72,14 +72,16 @@ def _conv2d_same_fast_fwd(x, w, b):
 
 
 def _conv2d_same_fast_bwd(residuals, grad):
-    return jax.vjp(_conv2d_same_patches, *residuals)[1](grad)
+    return jax.vjp(conv2d_same_patches, *residuals)[1](grad)
 
 
 _conv2d_same_fast.defvjp(_conv2d_same_fast_fwd, _conv2d_same_fast_bwd)
 
 
 @jax.checkpoint
-def _conv2d_same_patches(x, w, b):
+def conv2d_same_patches(x, w, b):
+    """:func:`conv2d_same` as patch extraction and one :func:`dense` product (no checks): the form its backward
+    pass differentiates; the patches are recomputed there rather than stored (``jax.checkpoint``)."""
     kh, kw, c_in, c_out = w.shape
     height, width = x.shape[-3:-1]
     padded = jnp.pad(x, [(0, 0)] * (x.ndim - 3) + [(kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)])

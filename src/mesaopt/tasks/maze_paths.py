@@ -35,8 +35,8 @@ class MazePathTask:
     goal_region: int | None = None
     """None: the goal is any room; r: a room of the top-right r × r block of rooms (1 = the corner room)."""
     goal_outside_region: bool = False
-    """With ``goal_region`` r: the goal is a room *outside* that block instead (the shifted test of the
-    misgeneralization variant, where goal and block no longer coincide)."""
+    """With ``goal_region`` r: the goal (and the start) is a room *outside* that block instead (the shifted test of
+    the misgeneralization variant, where goal and block no longer coincide)."""
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the allowed values."""
@@ -106,13 +106,19 @@ def _cell(room: Int[Array, ""], rooms: int) -> Int[Array, "2"]:
 
 
 def sample_maze(key, task: MazePathTask) -> tuple[Float[Array, "h w 3"], Bool[Array, "h w"]]:
-    """One problem: ``(image (h, w, 3), path (h, w))``. The start is a uniform room other than the goal."""
+    """One problem: ``(image (h, w, 3), path (h, w))``. The start is a uniform room other than the goal (with
+    ``goal_outside_region``, also outside the block: the proxy is not reached before the search starts)."""
     k_maze, k_goal, k_start = jax.random.split(key, 3)
     rooms = rooms_per_side(task.side)
     open_cells = ~generate_perfect_maze(k_maze, task.side)
     goal_room = _goal_room(k_goal, rooms, task.goal_region, task.goal_outside_region)
-    other = jax.random.randint(k_start, (), 0, rooms * rooms - 1)
-    start, goal = _cell(other + (other >= goal_room), rooms), _cell(goal_room, rooms)
+    if task.goal_outside_region:
+        allowed = ~region_rooms(rooms, task.goal_region) & (jnp.arange(rooms * rooms) != goal_room)
+        start_room = jax.random.categorical(k_start, jnp.where(allowed, 0.0, -jnp.inf))
+    else:
+        other = jax.random.randint(k_start, (), 0, rooms * rooms - 1)
+        start_room = other + (other >= goal_room)
+    start, goal = _cell(start_room, rooms), _cell(goal_room, rooms)
     start_mark = jnp.zeros(open_cells.shape).at[start[0], start[1]].set(1.0)
     goal_mark = jnp.zeros(open_cells.shape).at[goal[0], goal[1]].set(1.0)
     image = jnp.stack([open_cells.astype(jnp.float32), start_mark, goal_mark], axis=-1)

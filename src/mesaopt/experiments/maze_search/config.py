@@ -81,13 +81,14 @@ class MazeSearchConfig:
         _check_increasing("test_sides", self.test_sides)
         if self.test_sides[0] < self.train_side:
             raise MesaoptError(f"test sides must be >= the training side {self.train_side}, got {self.test_sides[0]}")
-        if self.train.batch_size % len(self.train_sides):
-            raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by the number of "
-                               f"train_sides ({len(self.train_sides)})")
+        self.train.validate()
+        if self.train.batch_size % (self.train.microbatches * len(self.train_sides)):
+            raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by train.microbatches "
+                               f"x the number of train_sides ({self.train.microbatches} x {len(self.train_sides)})")
         check_positive(train_iterations=self.train_iterations, gradient_window=self.gradient_window,
                        width=self.width, n_seeds=self.n_seeds, eval_mazes=self.eval_mazes, n_chunks=self.n_chunks)
         _check_increasing("test_iterations", self.test_iterations)
-        if self.test_iterations[0] < 1:
+        if not self.test_iterations or self.test_iterations[0] < 1:
             raise MesaoptError(f"test_iterations must be >= 1, got {self.test_iterations[0]}")
         if self.train_iterations not in self.test_iterations:
             raise MesaoptError(f"test_iterations {self.test_iterations} must include train_iterations "
@@ -103,7 +104,6 @@ class MazeSearchConfig:
             MazePathTask(min(self.train_sides), self.goal_region).validate()
         if self.feedforward_steps is not None and self.feedforward_steps < 1:
             raise MesaoptError(f"feedforward_steps must be none or >= 1, got {self.feedforward_steps}")
-        self.train.validate()
 
 
 def _check_increasing(name: str, values: tuple[int, ...]) -> None:

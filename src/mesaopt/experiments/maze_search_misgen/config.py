@@ -17,12 +17,14 @@ class MazeSearchMisgenConfig:
     """Config of ``maze-search-misgen``."""
 
     goal_regions: tuple[int, ...] = (1, 2, 3)
-    """The conditions: in training every goal lies in the maze's top-right r × r block of rooms (1 = the corner
-    room; capped at a small maze's rooms per side). The block is the proxy; on the shifted test the goal is a room
-    outside it. Each between 1 and the smallest training side's rooms per side."""
-    train_sides: tuple[int, ...] = (5, 7, 9)
+    """The conditions (strictly increasing): in training every goal lies in the maze's top-right r × r block of
+    rooms (1 = the corner room). The block is the proxy; on the shifted test goal and start are rooms outside it.
+    Each r must be smaller than the smallest training side's rooms per side, so that in every training maze the
+    block is a proper part of the maze (the marker and the block coincide)."""
+    train_sides: tuple[int, ...] = (7, 9)
     """Maze sides drawn in training (odd, >= 5), each maze at a random even offset on a canvas of the largest, as in
-    ``maze-search``. The largest is the test side."""
+    ``maze-search`` (without side 5: its 3 rooms per side would leave no room outside a 3 × 3 block). The largest
+    is the test side."""
     train_iterations: int = 30
     """Most iterations in training (progressive loss); the rates are read after this many."""
     gradient_window: int = 10
@@ -66,9 +68,11 @@ class MazeSearchMisgenConfig:
             MazePathTask(side).validate()
         smallest = rooms_per_side(min(self.train_sides))
         for region in self.goal_regions:
-            if not 1 <= region <= smallest:
-                raise MesaoptError(f"goal_regions must each be between 1 and {smallest} (rooms per side of the "
-                                   f"smallest training side {min(self.train_sides)}), got {region}")
+            if not 1 <= region < smallest:
+                raise MesaoptError(f"goal_regions must each be between 1 and {smallest - 1} (below the rooms per "
+                                   f"side of the smallest training side {min(self.train_sides)}), got {region}")
+        if list(self.goal_regions) != sorted(set(self.goal_regions)):
+            raise MesaoptError(f"goal_regions must be strictly increasing, got {tuple(self.goal_regions)}")
         if self.evidence_side < self.test_side:
             raise MesaoptError(f"evidence_side must be >= the training side {self.test_side}, got {self.evidence_side}")
         check_positive(train_iterations=self.train_iterations, gradient_window=self.gradient_window, width=self.width,
@@ -76,14 +80,15 @@ class MazeSearchMisgenConfig:
         if self.gradient_window > self.train_iterations:
             raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
                                f"got {self.gradient_window}")
-        if list(self.test_iterations) != sorted(set(self.test_iterations)) or self.test_iterations[0] < 1:
+        if (not self.test_iterations or list(self.test_iterations) != sorted(set(self.test_iterations))
+                or self.test_iterations[0] < 1):
             raise MesaoptError(f"test_iterations must be strictly increasing and >= 1, got {self.test_iterations}")
         if self.train_iterations not in self.test_iterations:
             raise MesaoptError(f"test_iterations {self.test_iterations} must include train_iterations "
                                f"({self.train_iterations})")
-        if self.train.batch_size % len(self.train_sides):
-            raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by the number of "
-                               f"train_sides ({len(self.train_sides)})")
+        self.train.validate()
+        if self.train.batch_size % (self.train.microbatches * len(self.train_sides)):
+            raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by train.microbatches "
+                               f"x the number of train_sides ({self.train.microbatches} x {len(self.train_sides)})")
         if self.probe_mazes < 4:
             raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), got {self.probe_mazes}")
-        self.train.validate()
