@@ -119,6 +119,27 @@ def key_name(key: tuple) -> str:
     return " / ".join(str(k) for k in key)
 
 
+def measure_variant_sides(script: Path, variants: dict, sides, repeats: int, *, env=None, tag: str = "",
+                          prepare_timeout: float = 900, measure_timeout: float | None = None):
+    """Prepare every variant of every side in ``sides`` (``variants[side]``: variant names), time them round robin
+    and close the workers: ``(samples, {key: compile_s}, {key: error}, {side: worker info})``."""
+    workers, compile_s, errors, info = {}, {}, {}, {}
+    for side in sides:
+        worker, compiled, failed = prepare_side(script, side, [{"variant": v} for v in variants[side]], env=env,
+                                                timeout=prepare_timeout, tag=tag)
+        compile_s.update(compiled)
+        errors.update(failed)
+        if worker is not None:
+            workers[side] = worker
+            info[side] = {k: v for k, v in worker.info.items() if k != "ready"}
+    items = {key: {"variant": key[1]} for key in compile_s if key[0] in workers}
+    timeout = {} if measure_timeout is None else {"timeout": measure_timeout}
+    samples = measure_round_robin(workers, items, repeats, errors, tag=tag, **timeout)
+    for worker in workers.values():
+        worker.close()
+    return samples, compile_s, errors, info
+
+
 def prepare_side(script: Path, side: str, items: list[dict], *, env=None, timeout: float = 900, tag: str = ""):
     """Start ``side``'s worker and send ``prepare`` for each item (a dict of request fields).
 

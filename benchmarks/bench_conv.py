@@ -220,19 +220,9 @@ def run_driver(args) -> dict:
     script = Path(__file__).resolve()
     env = {"MESAOPT_BENCH_STEPS": str(args.steps_per_chunk)}
     timeout = max(600.0, 60.0 * args.steps_per_chunk)  # a slow convolution can take seconds per step
-    workers, compile_s, errors, info = {}, {}, {}, {}
-    for side in args.sides:
-        worker, compiled, failed = h.prepare_side(script, side, [{"variant": v} for v in SIDES[side]], env=env,
-                                                  timeout=timeout + 300, tag="conv")
-        compile_s.update(compiled)
-        errors.update(failed)
-        if worker is not None:
-            workers[side] = worker
-            info[side] = {k: v for k, v in worker.info.items() if k != "ready"}
-    items = {key: {"variant": key[1]} for key in compile_s if key[0] in workers}
-    samples = h.measure_round_robin(workers, items, args.repeats, errors, timeout=timeout, tag="conv")
-    for worker in workers.values():
-        worker.close()
+    samples, compile_s, errors, info = h.measure_variant_sides(
+        script, SIDES, args.sides, args.repeats, env=env, tag="conv", prepare_timeout=timeout + 300,
+        measure_timeout=timeout)
     rows = [{"side": s, "variant": v, "compile_s": compile_s[s, v], **h.summarize(x)}
             for (s, v), x in samples.items() if x]
     for row in rows:

@@ -215,19 +215,8 @@ def _best_ms(call, repeats: int = 3) -> float:
 def run_driver(args) -> dict:
     script = Path(__file__).resolve()
     env = {"MESAOPT_BENCH_STEPS": str(args.steps_per_chunk)}
-    workers, compile_s, errors, info = {}, {}, {}, {}
-    for side in args.sides:
-        worker, compiled, failed = h.prepare_side(script, side, [{"variant": v} for v in SIDES[side]], env=env,
-                                                  timeout=1200, tag="thinker")
-        compile_s.update(compiled)
-        errors.update(failed)
-        if worker is not None:
-            workers[side] = worker
-            info[side] = {k: v for k, v in worker.info.items() if k != "ready"}
-    items = {key: {"variant": key[1]} for key in compile_s if key[0] in workers}
-    samples = h.measure_round_robin(workers, items, args.repeats, errors, timeout=1200, tag="thinker")
-    for worker in workers.values():
-        worker.close()
+    samples, compile_s, errors, info = h.measure_variant_sides(
+        script, SIDES, args.sides, args.repeats, env=env, tag="thinker", prepare_timeout=1200, measure_timeout=1200)
     rows = [{"side": s, "variant": v, "compile_s": compile_s[s, v], **h.summarize(x)}
             for (s, v), x in samples.items() if x]
     return {"machine": h.machine_info(), "args": vars(args), "info": info, "rows": rows,

@@ -252,19 +252,8 @@ SETUPS = {"mesaopt": setup_mesaopt, "torch": setup_torch}
 def run_driver(args) -> dict:
     script = Path(__file__).resolve()
     env = {"MESAOPT_BENCH_STEPS": str(args.steps_per_chunk)}
-    workers, compile_s, errors, info = {}, {}, {}, {}
-    for side in args.sides:
-        worker, compiled, failed = h.prepare_side(script, side, [{"variant": v} for v in SIDES[side]], env=env,
-                                                  tag="transformer")
-        compile_s.update(compiled)
-        errors.update(failed)
-        if worker is not None:
-            workers[side] = worker
-            info[side] = {k: v for k, v in worker.info.items() if k != "ready"}
-    items = {key: {"variant": key[1]} for key in compile_s if key[0] in workers}
-    samples = h.measure_round_robin(workers, items, args.repeats, errors, tag="transformer")
-    for worker in workers.values():
-        worker.close()
+    samples, compile_s, errors, info = h.measure_variant_sides(
+        script, SIDES, args.sides, args.repeats, env=env, tag="transformer")
     rows = [{"side": s, "variant": v, "seeds": n_seeds(v), "compile_s": compile_s[s, v], **h.summarize(x)}
             for (s, v), x in samples.items() if x]
     return {"machine": h.machine_info(), "args": vars(args), "info": info, "rows": rows,

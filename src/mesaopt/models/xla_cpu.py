@@ -37,22 +37,21 @@ materialized_gradient.defvjp(_materialized_gradient_fwd, _materialized_gradient_
 
 
 def conv2d_same(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
-    """A stride-1, zero-padded ('SAME') 2-D convolution as patch extraction and one matrix multiply.
+    """A stride-1, zero-padded ('SAME') 2-D convolution: XLA's convolution forward, patches in the backward pass.
 
     ``x`` (..., H, W, C_in) (leading batch dimensions optional), ``w`` (kh, kw, C_in, C_out) with odd ``kh`` and
-    ``kw``, ``b`` (C_out,) -> (..., H, W, C_out); equal to :func:`conv2d_same_lax` to float rounding. The images
-    are zero-padded by ``kh // 2`` and ``kw // 2``, their ``kh * kw`` shifted copies are stacked along the channel
-    axis (kernel row, kernel column, channel: the order of ``w.reshape``), and
-    ``patches (rows, kh*kw*C_in) @ w (kh*kw*C_in, C_out)`` is one :func:`dense` product over every pixel of every
-    image. Call it on the whole batch, not under ``vmap`` (see :func:`dense`). The patches are recomputed in the
-    backward pass instead of stored (``jax.checkpoint``): stored, they are ``kh * kw`` times the input, and in a
-    weight-tied network iterated 20 times writing and reading them took more time than the matmuls.
+    ``kw``, ``b`` (C_out,) -> (..., H, W, C_out). The value is :func:`conv2d_same_lax`'s; the gradients (a custom
+    VJP) are those of :func:`conv2d_same_patches`, equal to the plain ones to float rounding: the images are
+    zero-padded by ``kh // 2`` and ``kw // 2``, their ``kh * kw`` shifted copies stacked along the channel axis
+    (kernel row, kernel column, channel: the order of ``w.reshape``), and ``patches (rows, kh*kw*C_in) @ w`` is
+    one :func:`dense` product over every pixel of every image. Call it on the whole batch, not under ``vmap`` (see
+    :func:`dense`). The patches exist only inside the backward pass; they are never stored across iterations.
 
-    Why: XLA's CPU convolution ran the ``bench_conv.py`` network at 4.2 GFLOP/s, this form at 64
-    (2026-12-04, ``benchmarks/README.md``). That slowness is the convolution's *backward* pass: forward only, XLA's
-    convolution was 1.6x (9×9 images) to 2.7x (37×37) faster than the patches (width 16, batch 100, 2026-12-05,
-    ``benchmarks/README.md``). So the forward value is XLA's convolution and only the backward pass (a custom VJP)
-    is the patches form's.
+    Why: XLA's CPU convolution ran the ``bench_conv.py`` network (forward and backward) at 4.2 GFLOP/s, the
+    patches form at 64 (2026-12-04, ``benchmarks/README.md``). That slowness is the convolution's backward pass:
+    forward only, XLA's convolution is the fastest form (``benchmarks/profile_conv_forward.py``). With this split
+    the ``maze-search`` thinker trained at 54.8 steps/s on 2 seeds against 49.3 all-patches (torch eager: 54.6;
+    ``benchmarks/bench_thinker.py``, 2026-12-05).
     """
     kh, kw, c_in, c_out = w.shape
     if kh % 2 == 0 or kw % 2 == 0:

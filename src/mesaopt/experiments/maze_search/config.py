@@ -97,7 +97,8 @@ class MazeSearchConfig:
             raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
                                f"got {self.gradient_window}")
         if self.probe_mazes < 4:
-            raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), got {self.probe_mazes}")
+            raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), "
+                               f"got {self.probe_mazes}")
         if self.evidence_side is not None:
             MazePathTask(self.evidence_side).validate()
         if self.goal_region is not None:

@@ -178,10 +178,13 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
     sections = [
         Section("What was run", EXPLANATION, table=summary_table(report)),
         Section("Accuracy over maze side and test-time iterations", images=[
-            ("mean exact-path accuracy over seeds", heatmap_png(report)), ("accuracy vs iterations", curves_png(report))]),
-        Section("The search unfolding", f"The first recurrent network's readout on a side-{report['readout_frames']['side']} "
-                "test maze after each iteration (red: path probability; green: start; blue: goal).",
-                images=[("readout per iteration (animated)", gif), ("selected iterations", filmstrip_png(report["readout_frames"]))]),
+            ("mean exact-path accuracy over seeds", heatmap_png(report)),
+            ("accuracy vs iterations", curves_png(report))]),
+        Section("The search unfolding", "The first recurrent network's readout on a side-"
+                f"{report['readout_frames']['side']} test maze after each iteration (red: path probability; green: "
+                "start; blue: goal).",
+                images=[("readout per iteration (animated)", gif),
+                        ("selected iterations", filmstrip_png(report["readout_frames"]))]),
         Section("Which search?", "Solve iteration: the iteration from which a maze stays solved, regressed on each "
                 "candidate's rounds on that maze. Probe: a linear read-out of the candidate's per-cell state from the "
                 f"hidden state (held-out balanced accuracy, 0.5 = chance). Side {e0['side']} mazes. Moving the goal: "

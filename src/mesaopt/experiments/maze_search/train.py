@@ -65,7 +65,8 @@ def make_trainer(cfg: MazeSearchConfig, kind: str) -> Supervised:
     if kind == "feedforward":
         steps = cfg.train.steps if cfg.feedforward_steps is None else cfg.feedforward_steps
         return make_supervised(
-            dataclasses.replace(cfg.train, steps=steps), lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width, key=k),
+            dataclasses.replace(cfg.train, steps=steps),
+            lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width, key=k),
             _feedforward_loss(cfg))
     raise ValueError(f"unknown model kind {kind!r}; allowed: recurrent, feedforward")
 

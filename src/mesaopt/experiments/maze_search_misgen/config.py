@@ -91,4 +91,5 @@ class MazeSearchMisgenConfig:
             raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by train.microbatches "
                                f"x the number of train_sides ({self.train.microbatches} x {len(self.train_sides)})")
         if self.probe_mazes < 4:
-            raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), got {self.probe_mazes}")
+            raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), "
+                               f"got {self.probe_mazes}")
