@@ -49,8 +49,9 @@ def conv2d_same(x: jax.Array, w: jax.Array, b: jax.Array) -> jax.Array:
 
     Why: XLA's CPU convolution ran the ``bench_conv.py`` network (forward and backward) at 4.2 GFLOP/s, the
     patches form at 64 (2026-12-04, ``benchmarks/README.md``). That slowness is the convolution's backward pass:
-    forward only, XLA's convolution is the fastest form (``benchmarks/profile_conv_forward.py``). With this split
-    the ``maze-search`` thinker trained at 54.8 steps/s on 2 seeds against 49.3 all-patches (torch eager: 54.6;
+    forward only, XLA's convolution took 16.2 ms against the patches' 24.8 on 100 37×37 images (though 1.06 against
+    0.79 on 9×9; ``benchmarks/profile_conv_forward.py``). With this split the ``maze-search`` thinker's whole
+    training step ran at 54.8 steps/s on 2 seeds against 49.3 all-patches (torch eager: 54.6;
     ``benchmarks/bench_thinker.py``, 2026-12-05).
     """
     kh, kw, c_in, c_out = w.shape
