@@ -50,6 +50,11 @@ class Section:
     """Rows of cells, the first row being the header; cells are converted with ``str``."""
 
 
+def mean_with_ci(mean: float, ci, digits: int = 2) -> str:
+    """``"0.41 [0.00, 1.00]"``: a mean and its interval ``[low, high]`` for report tables."""
+    return f"{mean:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
+
+
 def _esc(value: object) -> str:
     """HTML-escaped text of ``value`` (quotes included, so it is safe in attributes too)."""
     return html.escape(str(value), quote=True)

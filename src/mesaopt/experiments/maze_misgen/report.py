@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from mesaopt.reports.evidence_html import evidence_sections
-from mesaopt.reports.html import Section, write_html_report
+from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 from mesaopt.reports.plots import figure_png_bytes, plot_dose_response, plot_learning_curves
 from mesaopt.reports.render import save_episode_gif, trajectory_png_bytes
 
@@ -20,18 +20,14 @@ EXPLANATION = (
 )
 
 
-def _fmt(mean: float, ci: list[float]) -> str:
-    return f"{mean:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
 def summary_table(report: dict) -> list[list[str]]:
     """Header + one row per region size: in-dist goal, shifted goal, shifted proxy (mean [95 % CI])."""
     h = report["headline"]
     rows = [["region size", "goal rate (in dist)", "goal rate (shifted)", "proxy rate (shifted)"]]
     for i, r in enumerate(h["region_sizes"]):
-        rows.append([str(r), _fmt(h["goal_rate_in_dist"][i], h["goal_rate_in_dist_ci"][i]),
-                     _fmt(h["goal_rate_shifted"][i], h["goal_rate_shifted_ci"][i]),
-                     _fmt(h["proxy_rate_shifted"][i], h["proxy_rate_shifted_ci"][i])])
+        rows.append([str(r), mean_with_ci(h["goal_rate_in_dist"][i], h["goal_rate_in_dist_ci"][i]),
+                     mean_with_ci(h["goal_rate_shifted"][i], h["goal_rate_shifted_ci"][i]),
+                     mean_with_ci(h["proxy_rate_shifted"][i], h["proxy_rate_shifted_ci"][i])])
     return rows
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mesaopt.reports.evidence_html import evidence_sections
-from mesaopt.reports.html import Section, write_html_report
+from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 from mesaopt.reports.plots import figure_png_bytes, plot_dose_response, plot_learning_curves
 
 EXPLANATION = (
@@ -21,21 +21,17 @@ EXPLANATION = (
 )
 
 
-def _fmt(mean: float, ci: list[float]) -> str:
-    return f"{mean:.2f} [{ci[0]:.2f}, {ci[1]:.2f}]"
-
-
 def summary_table(report: dict) -> list[list[str]]:
     """Header + one row per condition: in-distribution accuracy, shifted goal / proxy / both / other rates."""
     h = report["headline"]
     rows = [["goal region r", "accuracy (in dist)", "goal (shifted)", "proxy (shifted)", "both (shifted)",
              "other (shifted)"]]
     for i, r in enumerate(h["conditions"]):
-        rows.append([str(r), _fmt(h["in_dist_accuracy"][i], h["in_dist_accuracy_ci"][i]),
-                     _fmt(h["goal_rate_shifted"][i], h["goal_rate_shifted_ci"][i]),
-                     _fmt(h["proxy_rate_shifted"][i], h["proxy_rate_shifted_ci"][i]),
-                     _fmt(h["both_rate_shifted"][i], h["both_rate_shifted_ci"][i]),
-                     _fmt(h["other_rate_shifted"][i], h["other_rate_shifted_ci"][i])])
+        rows.append([str(r), mean_with_ci(h["in_dist_accuracy"][i], h["in_dist_accuracy_ci"][i]),
+                     mean_with_ci(h["goal_rate_shifted"][i], h["goal_rate_shifted_ci"][i]),
+                     mean_with_ci(h["proxy_rate_shifted"][i], h["proxy_rate_shifted_ci"][i]),
+                     mean_with_ci(h["both_rate_shifted"][i], h["both_rate_shifted_ci"][i]),
+                     mean_with_ci(h["other_rate_shifted"][i], h["other_rate_shifted_ci"][i])])
     return rows
 
 
