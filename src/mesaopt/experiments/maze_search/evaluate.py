@@ -92,6 +92,7 @@ def readout_frames(cfg: MazeSearchConfig, model, batch) -> dict:
     image, path = batch.images[:1], batch.path[0]
     most = cfg.test_iterations[-1]
     iterations = np.unique(np.geomspace(1, most, MAX_FRAMES).round().astype(int))
+
     def path_probabilities(m, im):
         return jax.nn.softmax(m.readout(search.hidden_states(m, im, most)), axis=-1)[..., 0, :, :, 1]
 

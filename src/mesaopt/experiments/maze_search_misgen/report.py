@@ -13,11 +13,12 @@ from mesaopt.reports.plots import figure_png_bytes, plot_dose_response, plot_lea
 
 EXPLANATION = (
     "Recurrent thinking networks (as in maze-search) are trained on mazes whose goal always lies in the top-right "
-    "r x r block of rooms (the proxy). On the shifted test (the training side, goal outside the block) each "
-    "predicted path is classified: 'goal' = exactly the path to the goal marker; 'proxy' = a simple path from the "
-    "start that ends in the block; 'both' = the whole goal path plus cells in the block (a branch to each); 'other' = "
-    "anything else (broken, branching elsewhere, ending elsewhere). In distribution, "
-    "accuracy is exact-path accuracy with the goal in the block. Bands and brackets are 95 % t-intervals over seeds."
+    "r x r block of rooms (the proxy). On the shifted test (the training side, goal and start outside the block) "
+    "each predicted path is classified: 'goal' = exactly the path to the goal marker; 'proxy' = a simple path of "
+    "open cells from the start that ends in the block; 'both' = a tree of open cells made of the whole goal path "
+    "plus one branch ending in the block; 'other' = anything else (walls predicted, broken, flooded, ending "
+    "elsewhere). In distribution, accuracy is exact-path accuracy with the goal in the block. Bands and brackets "
+    "are 95 % t-intervals over seeds."
 )
 
 
