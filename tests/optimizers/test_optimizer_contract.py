@@ -15,7 +15,8 @@ from mesaopt.envs import Maze
 from mesaopt.errors import MesaoptError
 from mesaopt.models import GRUActorCritic, LinearSelfAttention, MLPActorCritic
 from mesaopt.models.lsa import lsa_predict_queries
-from mesaopt.optimizers import OPTIMIZERS, OptimizerEntry, PPOConfig, SupervisedConfig, make_ppo, make_supervised
+from mesaopt.optimizers import (OPTIMIZERS, EvolutionConfig, OptimizerEntry, PPOConfig, SupervisedConfig, make_evolution,
+                                make_ppo, make_supervised)
 from mesaopt.optimizers.chunks import train_in_chunks
 from mesaopt.optimizers.contract import BaseOptimizer, FunctionalOptimizer
 from mesaopt.tasks.regression import RegressionTask, sample_prompts
@@ -44,6 +45,17 @@ def regression_loss(model, key, step, problem):
     return jnp.mean((lsa_predict_queries(model, p.xs, p.ys) - p.ys[:, -1]) ** 2)
 
 
+EVO_CFG = EvolutionConfig(population_size=4, generations=5)
+
+
+def two_numbers(key):
+    return {"w": jax.random.normal(key, (2,))}
+
+
+def negative_distance(genome, key, problem):
+    return -jnp.sum((genome["w"] - problem) ** 2)
+
+
 def _leaves_close(a, b):
     for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=True):
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-6)
@@ -53,11 +65,13 @@ def test_every_optimizer_is_a_base_optimizer():
     ppo = make_ppo(PPO_CFG, ENV, mlp, PPO_STEPS)
     recurrent = make_ppo(PPO_CFG, ENV, gru, PPO_STEPS)
     supervised = make_supervised(SUP_CFG, lsa, regression_loss)
+    evolution = make_evolution(EVO_CFG, two_numbers, negative_distance)
     functional = FunctionalOptimizer(lambda key, problem: 0.0, lambda state, problem: (state, ()), 5)
-    for optimizer in (ppo, recurrent, supervised, functional):
+    for optimizer in (ppo, recurrent, supervised, evolution, functional):
         assert isinstance(optimizer, BaseOptimizer), type(optimizer)
     assert recurrent.recurrent and not ppo.recurrent
-    assert (ppo.n_steps, recurrent.n_steps, supervised.n_steps, functional.n_steps) == (3, 3, 6, 5)
+    steps = (ppo.n_steps, recurrent.n_steps, supervised.n_steps, evolution.n_steps, functional.n_steps)
+    assert steps == (3, 3, 6, 5, 5)
     assert ppo.finite_metrics == ("policy_loss", "value_loss", "entropy", "approx_kl")
     assert supervised.finite_metrics == ("loss", "grad_norm")
     assert not isinstance(object(), BaseOptimizer)  # the check can fail
@@ -89,6 +103,7 @@ def test_chunked_supervised_equals_its_own_scan():
 TINY = {
     "ppo": (PPOConfig(n_envs=4, n_steps=4, n_epochs=1, n_minibatches=2), mlp, ENV, 2 * 16, ENV.default_params(), 2),
     "supervised": (SUP_CFG, lsa, regression_loss, 4, None, 4),
+    "evolution": (EVO_CFG, two_numbers, negative_distance, 3, jnp.ones(2), 3),
 }
 """name: (config, model factory, objective, budget, problem, the n_steps that budget means)."""
 
@@ -110,6 +125,7 @@ def test_every_registry_entry_builds_a_working_optimizer(name):
 
 def test_registry_budgets():
     assert OPTIMIZERS["supervised"].make(SUP_CFG, lsa, regression_loss).n_steps == SUP_CFG.steps  # no budget
+    assert OPTIMIZERS["evolution"].make(EVO_CFG, two_numbers, negative_distance).n_steps == EVO_CFG.generations
     with pytest.raises(ValueError, match="ppo needs a budget"):
         OPTIMIZERS["ppo"].make(PPO_CFG, mlp, ENV)
 

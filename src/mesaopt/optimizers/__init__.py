@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mesaopt.optimizers.contract import BaseOptimizer, FunctionalOptimizer
+from mesaopt.optimizers.evolution import Evolution, EvolutionConfig, make_evolution
 from mesaopt.optimizers.ppo import PPO, PPOConfig, TrainResult, UpdateMetrics, make_ppo
 from mesaopt.optimizers.supervised import Supervised, SupervisedConfig, make_supervised
 
@@ -20,8 +21,10 @@ class OptimizerEntry:
     """Its frozen config dataclass (``config_cls()`` is the default config)."""
     make: Callable[..., BaseOptimizer]
     """``make(cfg, model_factory, objective, budget=None) -> BaseOptimizer``: ``objective`` is what is optimized
-    (PPO: the environment; supervised: ``loss_fn(model, key, step, problem)``) and ``budget`` how long (PPO: total
-    environment steps per run, required; supervised: gradient steps, default ``cfg.steps``)."""
+    (PPO: the environment; supervised: ``loss_fn(model, key, step, problem)``; evolution: ``fitness_fn(genome, key,
+    problem)``, with ``model_factory`` drawing the starting genome) and ``budget`` how long (PPO: total environment
+    steps per run, required; supervised: gradient steps, default ``cfg.steps``; evolution: generations, default
+    ``cfg.generations``)."""
     summary: str
     """One line for ``mesaopt list``."""
 
@@ -45,9 +48,11 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {
     "ppo": OptimizerEntry(PPOConfig, build_ppo, "proximal policy optimization on a level-based environment "
                           "(feed-forward or recurrent models)"),
     "supervised": OptimizerEntry(SupervisedConfig, build_supervised, "AdamW on a loss that draws its own batches"),
+    "evolution": OptimizerEntry(EvolutionConfig, make_evolution, "evolution strategies and a genetic algorithm "
+                                "(evosax: CMA-ES, SNES, OpenAI-ES, simple GA) on a fitness of any genome pytree"),
 }
 """Base optimizers by name."""
 
-__all__ = ["OPTIMIZERS", "PPO", "BaseOptimizer", "FunctionalOptimizer", "OptimizerEntry", "PPOConfig", "Supervised",
-           "SupervisedConfig", "TrainResult", "UpdateMetrics", "build_ppo", "build_supervised", "make_ppo",
+__all__ = ["OPTIMIZERS", "PPO", "BaseOptimizer", "Evolution", "EvolutionConfig", "FunctionalOptimizer",
+           "OptimizerEntry", "PPOConfig", "Supervised", "SupervisedConfig", "make_evolution", "TrainResult", "UpdateMetrics", "build_ppo", "build_supervised", "make_ppo",
            "make_supervised"]
