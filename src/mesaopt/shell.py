@@ -51,16 +51,30 @@ def _table(title: str, rows: list[list[str]]) -> Table:
 
 def _print_summary(experiment, report: dict, run_dir: Path) -> None:
     rows = experiment.summary_table(report)
-    console.print(_table(f"{experiment.name} — mean [95 % CI] over {report['headline']['n_seeds']} seeds", rows))
+    console.print(_table(f"{experiment.name} — {_sample_size(report['headline'])}", rows))
     console.print(_timing_line(report["timings"]))
     console.print(f"report: {run_dir / 'report.html'}")
 
 
+def _sample_size(headline: dict) -> str:
+    """What the summary table's intervals are over: seeds, or runs (e.g. populations) per cell."""
+    if "n_seeds" in headline:
+        return f"mean [95 % CI] over {headline['n_seeds']} seeds"
+    return f"[95 % CI] over {headline['n_runs']} runs per cell"
+
+
 def _chunk_metric(metrics: dict) -> str:
-    """The one number a plain progress line shows: training success (RL) or loss (supervised)."""
+    """The one number a plain progress line shows: training success (RL), loss (supervised), best fitness
+    (evolution strategies) or the share of populations still alive (population models)."""
     if "success_rate" in metrics:
         return f"training success {float(np.nanmean(metrics['success_rate'][:, -1])):.2f}"
-    return f"training loss {float(np.nanmean(metrics['loss'][:, -1])):.4f}"
+    if "loss" in metrics:
+        return f"training loss {float(np.nanmean(metrics['loss'][:, -1])):.4f}"
+    if "best_fitness" in metrics:
+        return f"best fitness {float(np.nanmean(metrics['best_fitness'][:, -1])):.4g}"
+    if "population" in metrics:
+        return f"populations alive {float(np.mean(metrics['population'][:, -1] > 0)):.2f}"
+    return "chunk done"
 
 
 def _drive_with_progress(experiment, cfg, root: Path, force: bool):

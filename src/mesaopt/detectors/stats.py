@@ -29,3 +29,14 @@ def mean_ci(per_seed: np.ndarray, axis: int = 0, clip: tuple[float, float] | Non
     if clip is not None:
         low, high = np.clip(low, *clip), np.clip(high, *clip)
     return mean, low, high
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson score interval of a binomial proportion ``successes / n`` (sensible at 0 and n, unlike the
+    normal approximation); ``(0, 1)`` when ``n`` is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))

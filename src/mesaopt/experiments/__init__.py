@@ -4,8 +4,8 @@
 experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
 """
 
-from mesaopt.experiments import (absent_supervisor, icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search,
-                                 maze_search_misgen)
+from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, icl_diversity, icl_gd, icl_regression,
+                                 maze_misgen, maze_search, maze_search_misgen)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -19,6 +19,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         absent_supervisor.EXPERIMENT,
         maze_search.EXPERIMENT,
         maze_search_misgen.EXPERIMENT,
+        evolutionary_suicide.EXPERIMENT,
     )
 }
 """Every preset by name."""
