@@ -78,3 +78,15 @@ def test_chunks_equal_one_scan_of_generations():
 def test_impossible_settings_fail_with_one_line(changes, message):
     with pytest.raises(MesaoptError, match=message):
         make_evolution(EvolutionConfig(**changes), start_at_zero, negative_distance)
+
+
+def test_common_random_numbers_give_every_genome_the_same_key():
+    def key_fitness(genome, key, problem):  # the fitness is the key's first random number: luck only
+        return jax.random.uniform(key) + 0.0 * genome["w"][0]
+
+    for shared in (True, False):
+        cfg = EvolutionConfig(strategy="snes", population_size=6, generations=1, common_random_numbers=shared)
+        evolution = make_evolution(cfg, start_at_zero, key_fitness)
+        _, metrics = evolution.step(evolution.init(jax.random.key(0)), None)
+        spread = float(metrics.best_fitness - metrics.mean_fitness)
+        assert (spread == 0.0) if shared else (spread > 0.0), (shared, spread)

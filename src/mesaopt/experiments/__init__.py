@@ -4,8 +4,8 @@
 experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
 """
 
-from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, icl_diversity, icl_gd, icl_regression,
-                                 maze_misgen, maze_search, maze_search_misgen)
+from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, evolved_reward, icl_diversity, icl_gd,
+                                 icl_regression, maze_misgen, maze_search, maze_search_misgen)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -20,6 +20,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         maze_search.EXPERIMENT,
         maze_search_misgen.EXPERIMENT,
         evolutionary_suicide.EXPERIMENT,
+        evolved_reward.EXPERIMENT,
     )
 }
 """Every preset by name."""

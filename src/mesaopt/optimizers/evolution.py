@@ -50,6 +50,9 @@ class EvolutionConfig:
     """Initial standard deviation of the search distribution (ES) or of the mutations (GA), in genome units."""
     learning_rate: float = 0.05
     """Step size of ``open_es``'s Adam on its fitness-gradient estimate (unused by the other strategies)."""
+    common_random_numbers: bool = False
+    """Score every genome of a generation with the same random key (the same worlds, the same luck), so that the
+    fitness differences within a generation come from the genomes; a fresh key each generation either way."""
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
@@ -123,7 +126,7 @@ class Evolution:
     ``init(key, problem)`` draws the starting genome from ``genome_factory(key)`` (the centre of the search
     distribution; for the GA, the population is that genome plus mutations). ``step(state, problem)`` asks for a
     population, scores it with ``fitness_fn(genome, key, problem)`` (``vmap`` over the population, a fresh key per
-    genome) and tells the strategy. ``best_genome(state)`` and ``center_genome(state)`` read the result.
+    genome, or one shared key with ``common_random_numbers``) and tells the strategy. ``best_genome(state)`` and ``center_genome(state)`` read the result.
     """
 
     cfg: EvolutionConfig
@@ -162,6 +165,8 @@ class Evolution:
         k_ask, k_eval, k_tell, k_next = jax.random.split(state.key, 4)
         population, strategy = self.algo.ask(k_ask, state.strategy, self.params)
         keys = jax.random.split(k_eval, self.cfg.population_size)
+        if self.cfg.common_random_numbers:
+            keys = jnp.broadcast_to(k_eval, keys.shape)
         fitness = jax.vmap(self.fitness_fn, in_axes=(0, 0, None))(population, keys, problem)
         strategy, _ = self.algo.tell(k_tell, population, -fitness, strategy, self.params)
         metrics = GenerationMetrics(best_fitness=jnp.max(fitness), mean_fitness=jnp.mean(fitness),
