@@ -5,7 +5,7 @@ experiments up here and nowhere else. Adding an experiment: ``docs/contributing.
 """
 
 from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, evolved_reward, icl_diversity, icl_gd,
-                                 icl_regression, maze_misgen, maze_search, maze_search_misgen)
+                                 icl_regression, maze_misgen, maze_search, maze_search_misgen, optimal_reward)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -21,6 +21,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         maze_search_misgen.EXPERIMENT,
         evolutionary_suicide.EXPERIMENT,
         evolved_reward.EXPERIMENT,
+        optimal_reward.EXPERIMENT,
     )
 }
 """Every preset by name."""
