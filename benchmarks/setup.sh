@@ -33,15 +33,15 @@ EOF
 
 # 1. torch first, alone, so nothing later can choose another build.
 "${PIP[@]}" -c "$CONSTRAINTS" "torch==$TORCH_VERSION"
-# 2. mesaopt itself (editable, no extras) on the pinned jax.
-"${PIP[@]}" -c "$CONSTRAINTS" -e "$REPO"
+# 2. mesaopt itself (editable, with the evolution extra: evosax) on the pinned jax.
+"${PIP[@]}" -c "$CONSTRAINTS" -e "$REPO[evolution]"
 # 3. The peers. gymnax (used by rejax) caps gymnasium below 1.4; Farama Minigrid and SB3 accept that.
-"${PIP[@]}" -c "$CONSTRAINTS" navix xminigrid minigrid stable-baselines3 rejax gymnax
+"${PIP[@]}" -c "$CONSTRAINTS" navix xminigrid minigrid stable-baselines3 rejax gymnax cma
 
 "$VENV/bin/python" - <<'EOF'
 from importlib.metadata import version
 names = ["mesaopt", "jax", "jaxlib", "torch", "navix", "xminigrid", "minigrid", "gymnasium",
-         "stable-baselines3", "rejax", "gymnax", "flax"]
+         "stable-baselines3", "rejax", "gymnax", "flax", "evosax", "cma"]
 print("benchmarks/.venv-peers:", ", ".join(f"{n} {version(n)}" for n in names))
 import torch
 assert not torch.version.cuda, f"expected a CPU torch build, got CUDA {torch.version.cuda}"

@@ -77,10 +77,11 @@ def live(weights: Float[Array, " 2"], world: World, key, delay, learner: ValueLe
     """One lifetime of the learner with reward weights ``weights`` in ``world``, nutrition felt ``delay`` steps
     after each meal (``0 <= delay <= learner.max_delay``; may be traced)."""
     steps = world.offers.shape[0]
-    k_explore, k_coin, k_tie = jax.random.split(key, 3)
-    explore = jax.random.uniform(k_explore, (steps,)) < learner.exploration
-    coins = jax.random.bernoulli(k_coin, 0.5, (steps,)).astype(jnp.int32)
-    ties = jax.random.bernoulli(k_tie, 0.5, (steps,)).astype(jnp.int32)
+    # one random word per step: 16 bits decide exploring, one bit the random pick, one bit ties
+    words = jax.random.bits(key, (steps,), jnp.uint32)
+    explore = (words >> 16).astype(jnp.float32) < learner.exploration * 65536.0
+    coins = (words & 1).astype(jnp.int32)
+    ties = ((words >> 1) & 1).astype(jnp.int32)
     memory = learner.max_delay + 1
 
     def step(carry: _Carry, inputs):
