@@ -63,7 +63,8 @@ def mesaopt_side(cfg: EvolvedRewardConfig, generations: int):
         holder["state"], metrics = runner(holder["state"], problems)
         jax.block_until_ready(metrics)
 
-    run_once()
+    run_once()  # compiles
+    run_once()  # the state now has the runner's output layout: a second compile, if any, happens here
     return run_once
 
 

@@ -38,8 +38,11 @@ class MazeSearchConfig:
     goal_region: int | None = None
     """None: goals anywhere; r: goals in the top-right r × r block of rooms, in training and test."""
     train: SupervisedConfig = field(default_factory=lambda: SupervisedConfig(
-        learning_rate=3e-3, steps=4000, batch_size=30, warmup_steps=50))
-    """Supervised training (Adam via optax); the batch is split equally over ``train_sides``."""
+        learning_rate=3e-3, steps=4000, batch_size=30, warmup_steps=50, weight_decay=0.3))
+    """Supervised training (AdamW via optax); the batch is split equally over ``train_sides``. Weight decay 0.3
+    (a compression pressure): in 2-seed runs at side 37 (2026-12-05, docs/maze-search.md) the best accuracy per
+    seed was 0.01, 0.05 without it, 0.25, 0.00 and 0.05, 0.09 at 0.1, 0.01, 0.43 and 0.15, 0.40 at 0.3, and
+    0.05, 0.00 at 1.0 (which also lost side 19)."""
     feedforward_steps: int | None = 1300
     """Training steps of the feed-forward control (None: ``train.steps``). Each of its steps differentiates all
     ``train_iterations`` blocks, about 3 recurrent steps of compute (10 differentiated and on average 20 free
