@@ -7,6 +7,7 @@ import dataclasses
 
 from mesaopt.envs.foraging import ForagingTask
 from mesaopt.experiments.evolved_reward.config import KNOBS, EvolvedRewardConfig
+from mesaopt.experiments.evolved_reward.evidence import inspect_evolved_reward
 from mesaopt.experiments.evolved_reward.report import summary_table, write_evolved_reward_html
 from mesaopt.experiments.evolved_reward.run import run_evolved_reward
 from mesaopt.experiments.record import Experiment
@@ -25,6 +26,7 @@ EXPERIMENT = Experiment(
     write_report=write_evolved_reward_html,
     summary_table=summary_table,
     smoke_config=SMOKE_CONFIG,
+    inspect=inspect_evolved_reward,
 )
 
 __all__ = ["EXPERIMENT", "KNOBS", "SMOKE_CONFIG", "EvolvedRewardConfig", "run_evolved_reward"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesaopt.reports.evidence_html import evidence_sections
 from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 from mesaopt.reports.icl_plots import plot_curves
 from mesaopt.reports.plots import figure_png_bytes
@@ -97,6 +98,7 @@ def write_evolved_reward_html(run_dir: Path, report: dict) -> Path:
         Section("Evolved weights", "Each weight as a share of the total: +1 = sweetness only, the learner's "
                 "reward is the cue; nutrition +1 = fitness itself.", images=[("weights", _weights_png(report))]),
         Section("Evolution", "The fittest genome so far, per generation.", images=[("evolution", _evolution_png(report))]),
+        *evidence_sections(report),
     ]
     return write_html_report(Path(run_dir) / "report.html", title="evolved-reward: the sweet tooth",
                              summary_rows=summary, sections=sections)
