@@ -15,8 +15,8 @@ from mesaopt.envs import Maze
 from mesaopt.errors import MesaoptError
 from mesaopt.models import GRUActorCritic, LinearSelfAttention, MLPActorCritic
 from mesaopt.models.lsa import lsa_predict_queries
-from mesaopt.optimizers import (OPTIMIZERS, EvolutionConfig, OptimizerEntry, PPOConfig, SupervisedConfig, make_evolution,
-                                make_ppo, make_supervised)
+from mesaopt.optimizers import (OPTIMIZERS, EvolutionConfig, OptimizerEntry, PPOConfig, SupervisedConfig,
+                                make_evolution, make_ppo, make_supervised)
 from mesaopt.optimizers.chunks import train_in_chunks
 from mesaopt.optimizers.contract import BaseOptimizer, FunctionalOptimizer
 from mesaopt.tasks.regression import RegressionTask, sample_prompts

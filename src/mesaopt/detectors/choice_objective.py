@@ -46,7 +46,8 @@ def recover_choice_objective(chosen: dict[str, np.ndarray], declined: dict[str, 
     per choice. Returns ``{"objective": name or "none", "gain_bits": {c: bits per choice}, "weight": {c: theta}}``.
     """
     if set(chosen) != set(declined) or not chosen:
-        raise ValueError(f"chosen and declined must name the same candidates, got {sorted(chosen)} / {sorted(declined)}")
+        raise ValueError(f"chosen and declined must name the same candidates, got {sorted(chosen)} / "
+                         f"{sorted(declined)}")
     gains, weights = {}, {}
     for name in chosen:
         gaps = np.asarray(chosen[name], np.float64) - np.asarray(declined[name], np.float64)

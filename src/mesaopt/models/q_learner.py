@@ -78,7 +78,8 @@ def _act(q_row, key, exploration):
     k_explore, k_random, k_tie = jax.random.split(key, 3)
     noise = jax.random.uniform(k_tie, q_row.shape) * 1e-6  # ties at random, never reorders distinct values
     greedy = jnp.argmax(jnp.where(q_row == q_row.max(), 1.0 + noise, 0.0))
-    return jnp.where(jax.random.uniform(k_explore) < exploration, jax.random.randint(k_random, (), 0, N_ACTIONS), greedy)
+    random_action = jax.random.randint(k_random, (), 0, N_ACTIONS)
+    return jnp.where(jax.random.uniform(k_explore) < exploration, random_action, greedy)
 
 
 def lifetime_meals(weights, key, task: HungryThirstyTask, learner: QLearner, settings: LearnerSettings | None = None,

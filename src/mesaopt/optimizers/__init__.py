@@ -53,6 +53,6 @@ OPTIMIZERS: dict[str, OptimizerEntry] = {
 }
 """Base optimizers by name."""
 
-__all__ = ["OPTIMIZERS", "PPO", "BaseOptimizer", "Evolution", "EvolutionConfig", "FunctionalOptimizer",
-           "OptimizerEntry", "PPOConfig", "Supervised", "SupervisedConfig", "make_evolution", "TrainResult", "UpdateMetrics", "build_ppo", "build_supervised", "make_ppo",
-           "make_supervised"]
+__all__ = ["BaseOptimizer", "Evolution", "EvolutionConfig", "FunctionalOptimizer", "OPTIMIZERS", "OptimizerEntry",
+           "PPO", "PPOConfig", "Supervised", "SupervisedConfig", "TrainResult", "UpdateMetrics", "build_ppo",
+           "build_supervised", "make_evolution", "make_ppo", "make_supervised"]

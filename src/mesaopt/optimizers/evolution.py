@@ -126,7 +126,8 @@ class Evolution:
     ``init(key, problem)`` draws the starting genome from ``genome_factory(key)`` (the centre of the search
     distribution; for the GA, the population is that genome plus mutations). ``step(state, problem)`` asks for a
     population, scores it with ``fitness_fn(genome, key, problem)`` (``vmap`` over the population, a fresh key per
-    genome, or one shared key with ``common_random_numbers``) and tells the strategy. ``best_genome(state)`` and ``center_genome(state)`` read the result.
+    genome, or one shared key with ``common_random_numbers``) and tells the strategy. ``best_genome(state)`` and
+    ``center_genome(state)`` read the result.
     """
 
     cfg: EvolutionConfig

@@ -9,8 +9,9 @@ silently by females). One step is one generation (non-overlapping):
 2. **Mating.** The females produce ``b F exp(-h_others ō)`` offspring in expectation (b the fecundity, F the
    females, ō the mean ornament of the surviving males: harm done to others, e.g. harassment that costs every
    female some of her offspring; Rankin, Dieckmann & Kokko 2011: male harm as a tragedy of the commons);
-   density-dependent recruitment (Beverton-Holt) lets ``Poisson(m / (1 + m / K))`` of those ``m`` become adults. Each recruit's mother is a uniform surviving female, its father a surviving male drawn with weight
-   ``exp(beta o)`` (the females' preference: sexual selection).
+   density-dependent recruitment (Beverton-Holt) lets ``Poisson(m / (1 + m / K))`` of those ``m`` become adults.
+   Each recruit's mother is a uniform female, its father a surviving male drawn with weight ``exp(beta o)`` (the
+   females' preference: sexual selection).
 3. **Inheritance.** The recruit's trait is the mid-parent value plus a mutation ``N(0, mutation_sd^2)``; its sex
    is a fair coin.
 

@@ -78,7 +78,8 @@ def write_evolutionary_suicide_html(run_dir: Path, report: dict) -> Path:
                          f"{cfg['mutation_sd']}, K {cfg['carrying_capacity']:g}"),
                ("predicted threshold", f"b* = {h['threshold_fecundity']:.1f}"),
                ("wall time", f"{h['wall_seconds']:.0f} s (compile {t['compile_seconds']:.1f} s, "
-                             f"simulation {t['train_seconds']:.0f} s, {t['train_steps_per_second']:,} population-generations/s)")]
+                             f"simulation {t['train_seconds']:.0f} s, "
+                             f"{t['train_steps_per_second']:,} population-generations/s)")]
     images = [(f"{treatment}: {label}", _trajectory_png(report, treatment, key, label))
               for treatment in h["extinct_fraction"]
               for key, label in (("median_population", "median population size"),

@@ -8,7 +8,7 @@ import numpy as np
 
 from mesaopt.envs.foraging import ForagingTask, check_correlation
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.shared.icl import check_positive
+from mesaopt.experiments.shared.evolution import validate_knob_run
 from mesaopt.models.reward_learner import ValueLearner
 from mesaopt.optimizers.evolution import EvolutionConfig
 
@@ -52,15 +52,7 @@ class EvolvedRewardConfig:
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
-        if self.knob not in KNOBS:
-            raise MesaoptError(f"knob must be one of {', '.join(KNOBS)}, got {self.knob!r}")
-        if not self.levels or list(self.levels) != sorted(set(self.levels)):
-            raise MesaoptError(f"levels must be strictly increasing, got {tuple(self.levels)}")
-        self.task.validate()
-        self.learner.validate()
-        self.evolution.validate()
-        check_positive(lifetimes_per_evaluation=self.lifetimes_per_evaluation, eval_lifetimes=self.eval_lifetimes,
-                       n_seeds=self.n_seeds, n_chunks=self.n_chunks)
+        validate_knob_run(self, KNOBS)
         delays = self.levels if self.knob == "delay" else (self.delay,)
         for d in delays:
             if d != int(d) or not 0 <= d <= self.learner.max_delay:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesaopt.experiments.shared.evolution import best_so_far_png
 from mesaopt.reports.evidence_html import evidence_sections
 from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 from mesaopt.reports.icl_plots import plot_curves
@@ -64,20 +65,10 @@ def _weights_png(report: dict) -> bytes:
     series = {}
     for signal in ("sweetness", "nutrition"):
         stats = [lv["weights"][signal] for lv in levels]
-        series[f"{signal} weight share"] = (np.array([s["mean"] for s in stats]),
-                                            np.array([s["ci"][0] for s in stats]), np.array([s["ci"][1] for s in stats]))
+        series[f"{signal} weight share"] = (np.array([s["mean"] for s in stats]), np.array([s["ci"][0] for s in stats]),
+                                            np.array([s["ci"][1] for s in stats]))
     fig = plot_curves(h["levels"], series, xlabel=h["knob"], ylabel="w / (|w_sweetness| + |w_nutrition|)",
                       title="What evolution installed as the learner's reward")
-    return figure_png_bytes(fig)
-
-
-def _evolution_png(report: dict) -> bytes:
-    curves, h = report["evolution_curves"], report["headline"]
-    best = np.asarray(curves["best_fitness_so_far"], float)
-    per_level = best.reshape(len(h["levels"]), h["n_seeds"], -1).mean(axis=1)
-    series = {f"{h['knob']} = {v:g}": per_level[i] for i, v in enumerate(h["levels"])}
-    fig = plot_curves(curves["generation"], series, xlabel="generation", ylabel="best fitness so far (mean of runs)",
-                      title="Evolution")
     return figure_png_bytes(fig)
 
 
@@ -97,7 +88,8 @@ def write_evolved_reward_html(run_dir: Path, report: dict) -> Path:
                 "every offer.", images=[("fitness", _fitness_png(report))]),
         Section("Evolved weights", "Each weight as a share of the total: +1 = sweetness only, the learner's "
                 "reward is the cue; nutrition +1 = fitness itself.", images=[("weights", _weights_png(report))]),
-        Section("Evolution", "The fittest genome so far, per generation.", images=[("evolution", _evolution_png(report))]),
+        Section("Evolution", "The fittest genome so far, per generation.", images=[("evolution", best_so_far_png(
+                report, "evolution_curves", "best fitness so far (mean of runs)", "Evolution"))]),
         *evidence_sections(report),
     ]
     return write_html_report(Path(run_dir) / "report.html", title="evolved-reward: the sweet tooth",

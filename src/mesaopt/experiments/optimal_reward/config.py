@@ -8,7 +8,7 @@ import numpy as np
 
 from mesaopt.envs.hungry_thirsty import HungryThirstyTask
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.shared.icl import check_positive
+from mesaopt.experiments.shared.evolution import validate_knob_run
 from mesaopt.models.q_learner import QLearner
 from mesaopt.optimizers.evolution import EvolutionConfig
 
@@ -45,15 +45,7 @@ class OptimalRewardConfig:
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
-        if self.knob not in KNOBS:
-            raise MesaoptError(f"knob must be one of {', '.join(KNOBS)}, got {self.knob!r}")
-        if not self.levels or list(self.levels) != sorted(set(self.levels)):
-            raise MesaoptError(f"levels must be strictly increasing, got {tuple(self.levels)}")
-        self.task.validate()
-        self.learner.validate()
-        self.evolution.validate()
-        check_positive(lifetimes_per_evaluation=self.lifetimes_per_evaluation, eval_lifetimes=self.eval_lifetimes,
-                       n_seeds=self.n_seeds, n_chunks=self.n_chunks)
+        validate_knob_run(self, KNOBS)
         if self.knob == "lifetime" and any(v != int(v) or v < 1 for v in self.levels):
             raise MesaoptError(f"lifetimes must be whole numbers >= 1, got {tuple(self.levels)}")
         if self.knob == "exploration" and any(not 0.0 <= v <= 1.0 for v in self.levels):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesaopt.experiments.shared.evolution import best_so_far_png
 from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 from mesaopt.reports.icl_plots import plot_curves
 from mesaopt.reports.plots import figure_png_bytes
@@ -57,15 +58,6 @@ def _fitness_png(report: dict) -> bytes:
     return figure_png_bytes(fig)
 
 
-def _search_png(report: dict) -> bytes:
-    curves, h = report["search_curves"], report["headline"]
-    best = np.asarray(curves["best_fitness_so_far"], float).reshape(len(h["levels"]), h["n_seeds"], -1).mean(axis=1)
-    series = {f"{h['knob']} = {v:g}": best[i] for i, v in enumerate(h["levels"])}
-    fig = plot_curves(curves["generation"], series, xlabel="generation", ylabel="best fitness so far (mean of searches)",
-                      title="Reward search")
-    return figure_png_bytes(fig)
-
-
 def write_optimal_reward_html(run_dir: Path, report: dict) -> Path:
     """Write ``report.html`` into ``run_dir``; returns its path."""
     h, t, cfg = report["headline"], report["timings"], report["config"]
@@ -82,7 +74,8 @@ def write_optimal_reward_html(run_dir: Path, report: dict) -> Path:
         Section("The searched rewards", "Mean over searches of each reward divided by its largest magnitude.",
                 table=_reward_table(report)),
         Section("Fitness", "Meals per lifetime on the same lifetimes.", images=[("fitness", _fitness_png(report))]),
-        Section("Search", "The fittest reward so far, per generation.", images=[("search", _search_png(report))]),
+        Section("Search", "The fittest reward so far, per generation.", images=[("search", best_so_far_png(
+                report, "search_curves", "best fitness so far (mean of searches)", "Reward search"))]),
     ]
     return write_html_report(Path(run_dir) / "report.html", title="optimal-reward: where do rewards come from?",
                              summary_rows=summary, sections=sections)
