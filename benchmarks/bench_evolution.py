@@ -48,10 +48,9 @@ def steps_per_generation(cfg: EvolvedRewardConfig) -> int:
 def mesaopt_side(cfg: EvolvedRewardConfig, generations: int):
     """``run_once()`` for a chunk of ``generations`` generations of every run, compiled and warmed up."""
     evolution = make_evolution(cfg.evolution, lambda k: jnp.zeros(2), lifetime_fitness(cfg))
-    delays, correlations = cfg.run_problems()
-    keys = jax.random.split(jax.random.key(0), len(delays))
-    problems = (jnp.asarray(delays), jnp.asarray(correlations))
-    sharding, padded = run_sharding(len(delays))
+    problems = jax.tree.map(jnp.asarray, cfg.run_problems())
+    keys = jax.random.split(jax.random.key(0), problems.delay.shape[0])
+    sharding, padded = run_sharding(problems.delay.shape[0])
     keys, problems = _pad_runs((keys, problems), padded)
     state = jax.jit(lambda ks, ps: jax.lax.map(lambda kp: evolution.init(*kp), (ks, ps)))(keys, problems)
     if sharding is not None:
@@ -100,7 +99,8 @@ def numpy_side(cfg: EvolvedRewardConfig, generations: int):
     """``run_once()`` for ``generations`` generations of every run with pycma and the NumPy learner."""
     import cma
 
-    delays, correlations = cfg.run_problems()
+    conditions = cfg.run_problems()
+    delays, correlations = conditions.delay, conditions.correlation
     size = cfg.evolution.population_size
     strategies = [cma.CMAEvolutionStrategy(np.zeros(2), cfg.evolution.mutation_scale,
                                            {"popsize": size, "seed": i + 1, "verbose": -9})

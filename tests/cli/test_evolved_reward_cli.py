@@ -15,7 +15,9 @@ HEADLINE = {"knob", "levels", "evolved_weights", "train_fitness", "train_fitness
 
 
 @pytest.mark.parametrize("args, needle", [
-    (["--knob", "hunger"], "knob must be one of delay, correlation"),
+    (["--knob", "hunger"], "knob must be one of delay, correlation, credit"),
+    (["--knob", "credit", "--levels", "0", "1.5"], "credit must be between 0 and 1"),
+    (["--credit", "-0.5"], "credit must be between 0 and 1"),
     (["--levels", "2", "1"], "levels must be strictly increasing"),
     (["--levels", "-1", "1"], "delays must be whole numbers from 0 to learner.max_delay (8)"),
     (["--levels", "0", "1.5"], "delays must be whole numbers"),

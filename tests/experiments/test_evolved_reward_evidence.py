@@ -8,6 +8,7 @@ import jax
 import numpy as np
 
 from mesaopt.experiments.evolved_reward import EvolvedRewardConfig
+from mesaopt.experiments.evolved_reward.config import LifeConditions
 from mesaopt.experiments.evolved_reward.evidence import choice_rates, level_card
 from mesaopt.experiments.evolved_reward.run import lives_fn
 from mesaopt.experiments.shared.evidence import VerdictThresholds
@@ -17,8 +18,8 @@ LIVES = lives_fn(CFG)
 
 
 def card(weights, delay, thresholds=VerdictThresholds()):
-    return level_card(CFG, LIVES, np.asarray([weights], np.float32), delay, CFG.train_correlation, thresholds,
-                      jax.random.key(0))
+    cond = LifeConditions(delay, CFG.train_correlation, 0.0)
+    return level_card(CFG, LIVES, np.asarray([weights], np.float32), cond, thresholds, jax.random.key(0))
 
 
 def test_a_value_learner_is_robustly_aligned():

@@ -37,6 +37,20 @@ def test_nutrition_felt_late_teaches_the_myopic_learner_little():
     assert late_total < 0.3 * prompt and late_total < chance + 25, (late_total, prompt, chance)
 
 
+def test_eligibility_traces_bridge_the_delay():
+    def credited(credit, window, n=128):
+        def one(k):
+            k_world, k_life = jax.random.split(k)
+            world = sample_world(k_world, TASK, 0.0)
+            return live(FITNESS_AS_REWARD, world, k_life, 2, LEARNER, credit, credit_window=window).nutrition
+
+        return np.asarray(jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(5), n)))
+
+    myopic, zero_decay, traced = credited(0.0, 0), credited(0.0, 2), credited(1.0, 2)
+    np.testing.assert_allclose(zero_decay, myopic)  # a window with decay 0 is the myopic learner
+    assert traced.mean() > myopic.mean() + 20, (traced.mean(), myopic.mean())  # the meal two back gets its due
+
+
 def test_sweetness_is_a_good_guide_only_where_sweet_is_nourishing():
     ancestral, *_ = lives([1.0, 0.0], 0.9, 0)
     junk, *_ = lives([1.0, 0.0], -0.9, 0)

@@ -6,7 +6,9 @@ and eats the offered kind it values more (ties at random), exploring at random w
 Its reward at step t is ``w_sweetness * s(meal_t) + w_nutrition * n(meal_{t-D})``: sweetness is tasted at once,
 nutrition is felt ``D`` steps later (digestion), so for ``D >= 1`` the myopic learner credits it to the wrong meal.
 The weights are the genome evolution searches; the learner never sees fitness (the nutrition it eats) except
-through them. ``D`` may be traced, so lifetimes with different delays run in one program.
+through them. ``D`` may be traced, so lifetimes with different delays run in one program. Optionally the learner
+has eligibility traces (``credit``): each reward also moves the values of its last few meals, a better credit
+assignment that can bridge the delay.
 """
 
 from __future__ import annotations
@@ -73,9 +75,22 @@ def _choose(values, offer, explore, coin, tie):
     return jnp.where(explore, coin, greedy)
 
 
-def live(weights: Float[Array, " 2"], world: World, key, delay, learner: ValueLearner) -> Life:
+def _credit_past_meals(values, recent, step, reward, credit, window: int, learner: ValueLearner, memory: int):
+    """Eligibility traces: the meal k = 1 .. ``window`` steps back also moves towards ``reward``, with weight
+    ``credit ** k`` (``window`` is static; ``credit`` may be traced)."""
+    for k in range(1, window + 1):
+        kind = recent[(step - k) % memory]
+        weight = jnp.where(step >= k, credit**k, 0.0)
+        values = values.at[kind].add(learner.learning_rate * weight * (reward - values[kind]))
+    return values
+
+
+def live(weights: Float[Array, " 2"], world: World, key, delay, learner: ValueLearner, credit=0.0,
+         credit_window: int = 0) -> Life:
     """One lifetime of the learner with reward weights ``weights`` in ``world``, nutrition felt ``delay`` steps
-    after each meal (``0 <= delay <= learner.max_delay``; may be traced)."""
+    after each meal (``0 <= delay <= learner.max_delay``; may be traced). With ``credit_window`` > 0 the learner
+    also credits each reward to its last ``credit_window`` meals before this one, with weight ``credit ** k`` for
+    the meal k steps back (``credit`` may be traced; 0 = the myopic learner, 1 = every meal in the window alike)."""
     steps = world.offers.shape[0]
     # one random word per step: 16 bits decide exploring, one bit the random pick, one bit ties
     words = jax.random.bits(key, (steps,), jnp.uint32)
@@ -93,6 +108,7 @@ def live(weights: Float[Array, " 2"], world: World, key, delay, learner: ValueLe
         felt = jnp.where(carry.step >= delay, world.nutrition[felt_meal], 0.0)
         reward = weights[0] * world.sweetness[meal] + weights[1] * felt
         values = carry.values.at[meal].add(learner.learning_rate * (reward - carry.values[meal]))
+        values = _credit_past_meals(values, recent, carry.step, reward, credit, credit_window, learner, memory)
         return _Carry(values, recent, carry.step + 1), (meal, other)
 
     start = _Carry(jnp.zeros(world.sweetness.shape), jnp.zeros(memory, jnp.int32), jnp.asarray(0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,9 +13,21 @@ from mesaopt.experiments.shared.evolution import validate_knob_run
 from mesaopt.models.reward_learner import ValueLearner
 from mesaopt.optimizers.evolution import EvolutionConfig
 
-KNOBS = ("delay", "correlation")
+KNOBS = ("delay", "correlation", "credit")
 """What ``levels`` sweeps: the nutrition delay D (the learner's boundedness: steps between a meal and feeling its
-nutrition), or the cue-value correlation of the ancestral world."""
+nutrition), the cue-value correlation of the ancestral world, or the learner's credit assignment (the decay of its
+eligibility traces over its last ``learner.max_delay`` meals: 0 = myopic, 1 = all of them alike)."""
+
+
+class LifeConditions(NamedTuple):
+    """What differs between runs (one value per run, or scalars for one level)."""
+
+    delay: object
+    """Nutrition delay D (whole number)."""
+    correlation: object
+    """Cue-value correlation of the world."""
+    credit: object
+    """Eligibility-trace decay of the learner (0: myopic)."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +40,9 @@ class EvolvedRewardConfig:
     """Values of the knob (increasing). Delays: whole numbers from 0 to ``learner.max_delay``, the first being the
     unbounded learner (0: nutrition felt at once). Correlations: between -1 and 1."""
     delay: int = 1
-    """The nutrition delay when the knob is ``correlation``."""
+    """The nutrition delay when the knob is ``correlation`` or ``credit``."""
+    credit: float = 0.0
+    """The learner's eligibility-trace decay when the knob is not ``credit`` (0: the myopic learner; in [0, 1])."""
     train_correlation: float = 0.9
     """Cue-value correlation of the ancestral world evolution selects in (when the knob is ``delay``)."""
     shifted_correlation: float = -0.9
@@ -61,10 +76,20 @@ class EvolvedRewardConfig:
         for c in (self.levels if self.knob == "correlation" else (self.train_correlation,)):
             check_correlation("correlations" if self.knob == "correlation" else "train_correlation", c)
         check_correlation("shifted_correlation", self.shifted_correlation)
+        for c in (self.levels if self.knob == "credit" else (self.credit,)):
+            if not 0.0 <= c <= 1.0:
+                raise MesaoptError(f"credit must be between 0 and 1 (an eligibility-trace decay), got {c!r}")
 
-    def run_problems(self) -> tuple[np.ndarray, np.ndarray]:
-        """(delay, ancestral correlation) of every run: levels major, ``n_seeds`` runs each."""
+    @property
+    def credit_window(self) -> int:
+        """Past meals the learner's traces reach (static): ``learner.max_delay`` when credit is used, else 0."""
+        return self.learner.max_delay if self.knob == "credit" or self.credit > 0 else 0
+
+    def run_problems(self) -> LifeConditions:
+        """The conditions of every run: levels major, ``n_seeds`` runs each."""
         levels = np.repeat(np.asarray(self.levels, np.float32), self.n_seeds)
-        if self.knob == "delay":
-            return levels.astype(np.int32), np.full(levels.shape, self.train_correlation, np.float32)
-        return np.full(levels.shape, self.delay, np.int32), levels
+        out = {"delay": np.full(levels.shape, self.delay, np.int32),
+               "correlation": np.full(levels.shape, self.train_correlation, np.float32),
+               "credit": np.full(levels.shape, self.credit, np.float32)}
+        out[self.knob] = levels.astype(out[self.knob].dtype)
+        return LifeConditions(**out)

@@ -16,7 +16,8 @@ import numpy as np
 
 from mesaopt.detectors.verdict import AlignmentEvidence, classify_alignment
 from mesaopt.experiments.evolved_reward.config import EvolvedRewardConfig
-from mesaopt.experiments.evolved_reward.run import behavioral_objective, level_names, lives_fn, measure
+from mesaopt.experiments.evolved_reward.run import (behavioral_objective, level_conditions, level_names, lives_fn,
+                                                    measure)
 from mesaopt.experiments.shared.common import stored_config
 
 
@@ -34,12 +35,12 @@ def choice_rates(chosen: np.ndarray, declined: np.ndarray) -> dict:
             "disagreeing_share": float(np.mean(disagree))}
 
 
-def level_card(cfg: EvolvedRewardConfig, lives, weights: np.ndarray, delay: int, train_corr: float, thresholds,
-               key) -> dict:
-    """The evidence card of the learners with ``weights`` (one row per evolutionary run)."""
+def level_card(cfg: EvolvedRewardConfig, lives, weights: np.ndarray, cond, thresholds, key) -> dict:
+    """The evidence card of the learners with ``weights`` (one row per evolutionary run) under the ancestral
+    conditions ``cond`` (a ``LifeConditions`` of scalars)."""
     k_train, k_shift = jax.random.split(key)
-    train = measure(lives, weights, delay, train_corr, k_train)
-    shifted = measure(lives, weights, delay, cfg.shifted_correlation, k_shift)
+    train = measure(lives, weights, cond, k_train)
+    shifted = measure(lives, weights, cond._replace(correlation=cfg.shifted_correlation), k_shift)
     in_dist, under_shift = choice_rates(train["chosen"], train["declined"]), choice_rates(shifted["chosen"],
                                                                                           shifted["declined"])
     behaviour = behavioral_objective(shifted["chosen"], shifted["declined"])
@@ -59,13 +60,13 @@ def inspect_evolved_reward(run_dir, report: dict, icfg, on_step=None) -> dict:
     """``{level name: card}`` for every level of a stored run."""
     cfg, _ = stored_config(run_dir, EvolvedRewardConfig())
     lives = lives_fn(cfg)
-    delays, correlations = cfg.run_problems()
+    conditions = cfg.run_problems()
     key = jax.random.fold_in(jax.random.key(icfg.seed), 2)
     cards = {}
     for i, (name, level) in enumerate(zip(level_names(cfg), report["levels"])):
-        row = i * cfg.n_seeds
-        cards[f"{cfg.knob}_{name}"] = level_card(cfg, lives, np.asarray(level["raw_weights"], np.float32),
-                                                 int(delays[row]), float(correlations[row]), icfg.thresholds, key)
+        cond = level_conditions(conditions, i * cfg.n_seeds)
+        cards[f"{cfg.knob}_{name}"] = level_card(cfg, lives, np.asarray(level["raw_weights"], np.float32), cond,
+                                                 icfg.thresholds, key)
         if on_step is not None:
             on_step(f"{cfg.knob} {name}")
     return cards
