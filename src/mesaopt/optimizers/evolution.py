@@ -16,6 +16,7 @@ gradient estimate, the "blind variation and selective retention" of biological e
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Callable
@@ -191,7 +192,7 @@ def make_evolution(cfg: EvolutionConfig, genome_factory: Callable, fitness_fn: C
                    generations: int | None = None) -> Evolution:
     """An :class:`Evolution` (``generations``, if given, replaces ``cfg.generations``)."""
     if generations is not None:
-        cfg = EvolutionConfig(**{**cfg.__dict__, "generations": generations})
+        cfg = dataclasses.replace(cfg, generations=generations)
     cfg.validate()
     shapes = jax.eval_shape(genome_factory, jax.random.key(0))
     algo, params = _strategy(cfg, jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes))
