@@ -33,6 +33,8 @@ def _progress() -> Progress:
 
 
 def _timing_line(t: dict) -> str:
+    if "compile_seconds" not in t:  # a simulation with no training phase
+        return f"total {t['wall_seconds']:.1f} s"
     rate = (f"{t['env_steps_per_second']:,} env steps/s" if "env_steps_per_second" in t
             else f"{t.get('train_steps_per_second', 0):,} train steps/s")
     return (f"compile {t['compile_seconds']:.1f} s · train {t['train_seconds']:.1f} s · {rate} · "
@@ -60,6 +62,8 @@ def _sample_size(headline: dict) -> str:
     """What the summary table's intervals are over: seeds, or runs (e.g. populations) per cell."""
     if "n_seeds" in headline:
         return f"mean [95 % CI] over {headline['n_seeds']} seeds"
+    if "n_trials" in headline:
+        return f"mean [95 % CI] over {headline['n_trials']:,} trials per point"
     return f"[95 % CI] over {headline['n_runs']} runs per cell"
 
 

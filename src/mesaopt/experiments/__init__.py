@@ -4,8 +4,9 @@
 experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
 """
 
-from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, evolved_reward, icl_diversity, icl_gd,
-                                 icl_regression, maze_misgen, maze_search, maze_search_misgen, optimal_reward)
+from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, evolved_reward, goodhart_chain,
+                                 icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search, maze_search_misgen,
+                                 optimal_reward, principal_agent)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -22,6 +23,8 @@ EXPERIMENTS: dict[str, Experiment] = {
         evolutionary_suicide.EXPERIMENT,
         evolved_reward.EXPERIMENT,
         optimal_reward.EXPERIMENT,
+        goodhart_chain.EXPERIMENT,
+        principal_agent.EXPERIMENT,
     )
 }
 """Every preset by name."""
