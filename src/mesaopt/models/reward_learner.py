@@ -60,6 +60,10 @@ class Life(NamedTuple):
     """The kind eaten at each step."""
     declined: Int[Array, " steps"]
     """The kind offered and not eaten at each step."""
+    values: Float[Array, " types"]
+    """The learned value of every kind at the end of the lifetime."""
+    reward: Float[Array, ""]
+    """The learner's own objective: the reward it received, summed over the lifetime."""
 
 
 class _Carry(NamedTuple):
@@ -109,8 +113,8 @@ def live(weights: Float[Array, " 2"], world: World, key, delay, learner: ValueLe
         reward = weights[0] * world.sweetness[meal] + weights[1] * felt
         values = carry.values.at[meal].add(learner.learning_rate * (reward - carry.values[meal]))
         values = _credit_past_meals(values, recent, carry.step, reward, credit, credit_window, learner, memory)
-        return _Carry(values, recent, carry.step + 1), (meal, other)
+        return _Carry(values, recent, carry.step + 1), (meal, other, reward)
 
     start = _Carry(jnp.zeros(world.sweetness.shape), jnp.zeros(memory, jnp.int32), jnp.asarray(0))
-    _, (eaten, declined) = jax.lax.scan(step, start, (world.offers, explore, coins, ties))
-    return Life(jnp.sum(world.nutrition[eaten]), eaten, declined)
+    end, (eaten, declined, rewards) = jax.lax.scan(step, start, (world.offers, explore, coins, ties))
+    return Life(jnp.sum(world.nutrition[eaten]), eaten, declined, end.values, jnp.sum(rewards))
