@@ -13,8 +13,9 @@ from mesaopt.experiments.goodhart_chain import GoodhartChainConfig, run_goodhart
 
 HEADLINE = {"depths", "bits", "families", "true_value", "true_value_ci", "proxy_value", "proxy_value_ci",
             "closed_form_true_value", "closed_form_proxy_value", "closed_form_max_abs_error",
-            "closed_form_max_ci_half_width", "closed_form_points_within_ci", "peak_bits", "betas", "tilt_true_value",
-            "tilt_true_value_ci", "tilt_kl_bits", "n_trials", "wall_seconds"}
+            "closed_form_max_ci_half_width", "closed_form_points_within_ci", "closed_form_max_abs_z",
+            "closed_form_familywise_z", "peak_bits", "betas", "tilt_true_value", "tilt_true_value_ci", "tilt_kl_bits",
+            "n_trials", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -57,6 +58,7 @@ def test_the_gaussian_chain_matches_the_closed_form_and_heavy_tails_backfire():
     exact = np.asarray(h["closed_form_true_value"])
     half = (ci[..., 1] - ci[..., 0]) / 2
     assert np.all(np.abs(sim - exact) <= 1.6 * half + 1e-3), (sim, exact)  # within ~3 standard errors
+    assert h["closed_form_max_abs_z"] < h["closed_form_familywise_z"] == pytest.approx(2.86, abs=0.01)  # 12 points
     assert h["closed_form_max_abs_error"] == pytest.approx(float(np.max(np.abs(sim - exact))), abs=1e-4)
     assert np.all(np.diff(sim[0]) > 0) and np.all(sim[1] < sim[0] + 1e-9)  # more pressure helps; depth costs
     heavy, heavy_ci = np.asarray(h["true_value"]["heavy_tailed"]), np.asarray(h["true_value_ci"]["heavy_tailed"])

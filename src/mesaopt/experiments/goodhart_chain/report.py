@@ -102,7 +102,9 @@ def write_goodhart_chain_html(run_dir: Path, report: dict) -> Path:
     if "closed_form_max_abs_error" in h:
         summary.append(("closed form", f"largest |simulation - closed form| {h['closed_form_max_abs_error']:.3f} "
                                        f"(widest CI half-width {h['closed_form_max_ci_half_width']:.3f}); "
-                                       f"{h['closed_form_points_within_ci']:.0%} of the intervals contain it"))
+                                       f"{h['closed_form_points_within_ci']:.0%} of the intervals contain it; "
+                                       f"largest error {h['closed_form_max_abs_z']:.2f} standard errors, "
+                                       f"family-wise 95 % bound {h['closed_form_familywise_z']:.2f}"))
     images = [(f"{family}: {label}", _pressure_png(report, family, key, label)) for family in h["families"]
               for key, label in (("true_value", "true value"), ("proxy_value", "proxy value"))]
     sections = [
