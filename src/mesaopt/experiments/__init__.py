@@ -6,7 +6,7 @@ experiments up here and nowhere else. Adding an experiment: ``docs/contributing.
 
 from mesaopt.experiments import (absent_supervisor, evolutionary_suicide, evolved_reward, goodhart_chain,
                                  icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search, maze_search_misgen,
-                                 optimal_reward, principal_agent)
+                                 nested, optimal_reward, principal_agent)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -25,6 +25,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         optimal_reward.EXPERIMENT,
         goodhart_chain.EXPERIMENT,
         principal_agent.EXPERIMENT,
+        nested.EXPERIMENT,
     )
 }
 """Every preset by name."""

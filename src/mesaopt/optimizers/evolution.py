@@ -160,6 +160,9 @@ class Evolution:
             state = self.algo.init(k_strategy, population, worst, self.params)
         else:
             state = self.algo.init(k_strategy, genome, self.params)
+        # evosax starts some float fields (best fitness, step size) weakly typed and returns them strongly typed:
+        # fix the types here so that a jitted step is compiled once, not again at the second generation
+        state = jax.tree.map(lambda x: x.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, state)
         return EvolutionState(state, k_run)
 
     def step(self, state: EvolutionState, problem=None) -> tuple[EvolutionState, GenerationMetrics]:
