@@ -28,3 +28,18 @@ def smoke_run(tmp_path_factory):
         return done[name]
 
     return run
+
+
+@pytest.fixture
+def bad_input(tmp_path, capsys):
+    """``bad_input(preset, args, needle)``: ``mesaopt run preset args`` must fail with exit 2 and exactly one
+    ``error:`` line containing ``needle``, and write nothing under its (fresh) ``--root``."""
+    from mesaopt.cli import main
+
+    def check(preset: str, args: list[str], needle: str) -> None:
+        code = main(["run", preset, "--root", str(tmp_path), *args])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
+        assert not any(tmp_path.iterdir())
+
+    return check

@@ -1,5 +1,14 @@
 """User-facing errors. The CLI prints these as one line (``error: ...``) and exits non-zero, no traceback."""
 
+import math
+import numbers
+
+
+def is_finite_number(value) -> bool:
+    """A real number that is not NaN or ±inf, nor a bool (``nan <= 0`` is False, so a comparison alone lets NaN
+    through): the first check of a numeric config field."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
 
 class MesaoptError(ValueError):
     """A problem with the user's input or files, described in one line that names the allowed values."""

@@ -8,7 +8,6 @@ import types
 import numpy as np
 import pytest
 
-from mesaopt.cli import main
 from mesaopt.experiments.goodhart_chain import GoodhartChainConfig, run_goodhart_chain
 
 HEADLINE = {"depths", "bits", "families", "true_value", "true_value_ci", "proxy_value", "proxy_value_ci",
@@ -30,11 +29,8 @@ HEADLINE = {"depths", "bits", "families", "true_value", "true_value_ci", "proxy_
     (["--heavy-tail-df", "2"], "heavy_tail_df must be a whole number >= 3"),
     (["--n-trials", "0"], "n_trials must be ≥ 1"),
 ])
-def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
-    code = main(["run", "goodhart-chain", "--root", str(tmp_path), *args])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
-    assert not any(tmp_path.iterdir())
+def test_bad_input_is_one_line_and_writes_nothing(args, needle, bad_input):
+    bad_input("goodhart-chain", args, needle)
 
 
 def test_a_run_stores_every_headline_name_indexed_by_depth_and_bits(smoke_run):

@@ -2,14 +2,12 @@
 every headline name indexed [pressure][oversight]; a small real run shows weak oversight selecting deceivers and a
 better metric undoing it; the evidence card separates planted deceivers from planted loyal workers."""
 
-import dataclasses
 import json
 import types
 
 import numpy as np
 import pytest
 
-from mesaopt.cli import main
 from mesaopt.envs.hiring import HiringMarket
 from mesaopt.experiments.principal_agent import PrincipalAgentConfig, run_principal_agent
 from mesaopt.experiments.principal_agent.evidence import condition_card
@@ -33,11 +31,8 @@ HEADLINE = {"selection_pressures", "oversight_levels", "value_delivered", "value
     (["--stake", "0"], "stake must be a finite number > 0"),
     (["--evaluation-periods", "0"], "evaluation_periods must be ≥ 1"),
 ])
-def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
-    code = main(["run", "principal-agent", "--root", str(tmp_path), *args])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and needle in err[0], err
-    assert not any(tmp_path.iterdir())
+def test_bad_input_is_one_line_and_writes_nothing(args, needle, bad_input):
+    bad_input("principal-agent", args, needle)
 
 
 def test_a_run_stores_every_headline_name_indexed_by_pressure_and_oversight(smoke_run):
@@ -79,4 +74,3 @@ def test_the_card_names_planted_deceivers_and_planted_loyal_workers():
     assert loyal["verdict"] == "robustly_aligned" and loyal["behavioral_objective"] == "company_value"
     honest_takers = condition_card(_rates([0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]), thresholds)
     assert honest_takers["verdict"] == "suboptimality"  # misaligned in the open: no deception signal
-    assert dataclasses.is_dataclass(thresholds)

@@ -1,10 +1,12 @@
 """Pure measurements returning typed reports."""
 
 from mesaopt.detectors import icl
+from mesaopt.detectors.choice_objective import recover_choice_objective
 from mesaopt.detectors.deception import measure_oversight_gap
 from mesaopt.detectors.generalization import measure_layout_generalization
 from mesaopt.detectors.goal_directedness import measure_goal_directedness
 from mesaopt.detectors.irl import recover_behavioral_objective
+from mesaopt.detectors.objective_correlation import objective_correlations
 from mesaopt.detectors.optimization_power import optimization_power_sampled, optimization_power_uniform
 from mesaopt.detectors.outcomes import (
     OUTCOMES,
@@ -31,6 +33,8 @@ DETECTORS = {
     "steering.retargeting": measure_retargeting,
     "deception.oversight_gap": measure_oversight_gap,
     "alignment_verdict": classify_alignment,
+    "objective_correlation": objective_correlations,
+    "choice_objective": recover_choice_objective,
     "icl.prediction_difference": icl.relative_prediction_difference,
     "icl.prediction_distance": icl.prediction_distance,
     "icl.sensitivity_agreement": icl.sensitivity_agreement,

@@ -17,8 +17,6 @@ oversight there is. Per-period measurement noise is normal with sd ``metric_nois
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -26,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from mesaopt.errors import MesaoptError
+from mesaopt.errors import MesaoptError, is_finite_number
 
 ACTIONS = ("work", "game", "take")
 """An agent's options each period, in the order of the last axis of :func:`action_table`'s arrays."""
@@ -64,13 +62,13 @@ class HiringMarket:
             raise MesaoptError(f"cohort_size must be >= 2, got {self.cohort_size}")
         for name in ("misaligned_share", "modeller_share", "min_recognition"):
             value = getattr(self, name)
-            if not _finite(value) or not 0.0 <= value <= 1.0:
+            if not is_finite_number(value) or not 0.0 <= value <= 1.0:
                 raise MesaoptError(f"{name} must be in [0, 1], got {value!r}")
         for name in ("skill_sd", "gaming_yield", "gaming_cost", "take_cost", "metric_noise"):
             value = getattr(self, name)
-            if not _finite(value) or value < 0:
+            if not is_finite_number(value) or value < 0:
                 raise MesaoptError(f"{name} must be a finite number >= 0, got {value!r}")
-        if not _finite(self.skill_mean):
+        if not is_finite_number(self.skill_mean):
             raise MesaoptError(f"skill_mean must be a finite number, got {self.skill_mean!r}")
 
 
@@ -134,7 +132,3 @@ def measured_metric(key, table: ActionTable, actions, oversight, market: HiringM
     inspected = jax.random.uniform(k_inspect, actions.shape) < oversight
     noise = market.metric_noise * jax.random.normal(k_noise, actions.shape)
     return jnp.where(inspected, value, apparent) + noise
-
-
-def _finite(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)

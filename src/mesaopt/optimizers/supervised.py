@@ -11,8 +11,6 @@ pool, its size M), so ``jax.vmap`` over seeds × sweep points trains them all in
 from __future__ import annotations
 
 from collections.abc import Callable
-import math
-import numbers
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -21,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from mesaopt.errors import MesaoptError
+from mesaopt.errors import MesaoptError, is_finite_number
 from mesaopt.optimizers.skeleton import model_skeleton
 
 
@@ -56,11 +54,11 @@ class SupervisedConfig:
         if self.batch_size % self.microbatches:
             raise MesaoptError(f"train.batch_size ({self.batch_size}) must be divisible by train.microbatches "
                                f"({self.microbatches})")
-        if not _finite(self.learning_rate) or self.learning_rate <= 0:
+        if not is_finite_number(self.learning_rate) or self.learning_rate <= 0:
             raise MesaoptError(f"train.learning_rate must be a finite number > 0, got {self.learning_rate!r}")
         for name in ("grad_clip", "weight_decay"):
             value = getattr(self, name)
-            if not _finite(value) or value < 0:
+            if not is_finite_number(value) or value < 0:
                 raise MesaoptError(f"train.{name} must be a finite number ≥ 0, got {value!r}")
         if self.warmup_steps < 0:
             raise MesaoptError(f"train.warmup_steps must be ≥ 0, got {self.warmup_steps}")
@@ -70,10 +68,6 @@ class SupervisedConfig:
         """Examples per micro-batch (what ``loss_fn`` draws per call)."""
         return self.batch_size // self.microbatches
 
-
-def _finite(value) -> bool:
-    """A real number that is not NaN or ±inf (``nan <= 0`` is False, so a comparison alone lets NaN through)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class SupervisedState(NamedTuple):

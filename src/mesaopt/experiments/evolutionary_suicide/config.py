@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from mesaopt.errors import MesaoptError
+from mesaopt.errors import MesaoptError, is_finite_number
 from mesaopt.experiments.shared.icl import check_positive
 from mesaopt.optimizers.sexual_selection import PopulationParams
 
@@ -61,7 +60,7 @@ class EvolutionarySuicideConfig:
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
-        if not self.fecundities or any(not _finite(b) or b <= 0 for b in self.fecundities):
+        if not self.fecundities or any(not is_finite_number(b) or b <= 0 for b in self.fecundities):
             raise MesaoptError(f"fecundities must be finite numbers > 0, got {tuple(self.fecundities)}")
         if list(self.fecundities) != sorted(set(self.fecundities)):
             raise MesaoptError(f"fecundities must be strictly increasing, got {tuple(self.fecundities)}")
@@ -71,10 +70,10 @@ class EvolutionarySuicideConfig:
                                f"got {tuple(self.treatments)}")
         check_positive(populations=self.populations, generations=self.generations, n_chunks=self.n_chunks)
         for name in ("carrying_capacity", "viability_cost"):
-            if not _finite(getattr(self, name)) or getattr(self, name) <= 0:
+            if not is_finite_number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise MesaoptError(f"{name} must be a finite number > 0, got {getattr(self, name)!r}")
         for name in ("preference", "harm", "mutation_sd"):
-            if not _finite(getattr(self, name)) or getattr(self, name) < 0:
+            if not is_finite_number(getattr(self, name)) or getattr(self, name) < 0:
                 raise MesaoptError(f"{name} must be a finite number >= 0, got {getattr(self, name)!r}")
         if self.capacity < 2 * self.carrying_capacity:
             raise MesaoptError(f"capacity must be >= 2 x carrying_capacity ({2 * self.carrying_capacity:g}), "
@@ -98,7 +97,3 @@ class EvolutionarySuicideConfig:
         mutation = 0.0 if treatment == "no_mutation" else self.mutation_sd
         return (fecundity, self.carrying_capacity, self.preference, self.viability_cost, to_others, to_bearer,
                 mutation)
-
-
-def _finite(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)

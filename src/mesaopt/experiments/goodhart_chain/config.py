@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
-from mesaopt.errors import MesaoptError
+from mesaopt.errors import MesaoptError, is_finite_number
 from mesaopt.experiments.shared.icl import check_positive
 
 FAMILIES = ("gaussian", "heavy_tailed")
@@ -56,7 +54,7 @@ class GoodhartChainConfig:
         if not self.bits or any(not _whole(b) or not 0 <= b <= MAX_BITS for b in self.bits):
             raise MesaoptError(f"bits must be whole numbers from 0 to {MAX_BITS} (n = 2^bits >= 1 candidates), "
                                f"got {tuple(self.bits)}")
-        if not self.betas or any(not _finite(b) or b < 0 for b in self.betas):
+        if not self.betas or any(not is_finite_number(b) or b < 0 for b in self.betas):
             raise MesaoptError(f"betas must be finite numbers >= 0, got {tuple(self.betas)}")
         for name in ("depths", "bits", "betas"):
             values = list(getattr(self, name))
@@ -67,7 +65,7 @@ class GoodhartChainConfig:
             raise MesaoptError(f"families must be distinct names from {', '.join(FAMILIES)}, "
                                f"got {tuple(self.families)}")
         for name in ("value_sd", "error_sd"):
-            if not _finite(getattr(self, name)) or getattr(self, name) <= 0:
+            if not is_finite_number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise MesaoptError(f"{name} must be a finite number > 0 (a standard deviation), "
                                    f"got {getattr(self, name)!r}")
         if not _whole(self.heavy_tail_df) or self.heavy_tail_df < 3:
@@ -76,9 +74,6 @@ class GoodhartChainConfig:
         check_positive(n_trials=self.n_trials, trials_per_block=self.trials_per_block)
 
 
-def _finite(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
 
 def _whole(value) -> bool:
-    return _finite(value) and value == int(value)
+    return is_finite_number(value) and value == int(value)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 from dataclasses import dataclass, field
 
 from mesaopt.envs.hiring import HiringMarket
-from mesaopt.errors import MesaoptError
+from mesaopt.errors import MesaoptError, is_finite_number
 from mesaopt.experiments.shared.icl import check_positive
 
 INTERVENTIONS = ("randomized_audits", "longer_evaluation", "metric_closer_to_value")
@@ -55,21 +54,22 @@ class PrincipalAgentConfig:
         check_positive(evaluation_periods=self.evaluation_periods, n_seeds=self.n_seeds,
                        intervention_evaluation_periods=self.intervention_evaluation_periods)
         bits = self.selection_pressures
-        if not bits or any(not _finite(b) or b < 0 for b in bits) or list(bits) != sorted(set(bits)):
+        if not bits or any(not is_finite_number(b) or b < 0 for b in bits) or list(bits) != sorted(set(bits)):
             raise MesaoptError(f"selection_pressures must be strictly increasing numbers of bits >= 0, got {bits}")
         if 2 ** -max(bits) * self.market.cohort_size < 0.5:
             raise MesaoptError(f"selection_pressures must leave at least one hire: at most "
                                f"{math.log2(self.market.cohort_size):.2f} bits for a cohort of "
                                f"{self.market.cohort_size}, got {max(bits)}")
         levels = self.oversight_levels
-        if not levels or any(not _finite(o) or not 0 <= o <= 1 for o in levels) or list(levels) != sorted(set(levels)):
+        if (not levels or any(not is_finite_number(o) or not 0 <= o <= 1 for o in levels)
+                or list(levels) != sorted(set(levels))):
             raise MesaoptError(f"oversight_levels must be strictly increasing values in [0, 1], got {levels}")
         for name in ("audit_rate", "intervention_audit_rate"):
-            if not _finite(getattr(self, name)) or not 0 <= getattr(self, name) <= 1:
+            if not is_finite_number(getattr(self, name)) or not 0 <= getattr(self, name) <= 1:
                 raise MesaoptError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
-        if not _finite(self.stake) or self.stake <= 0:
+        if not is_finite_number(self.stake) or self.stake <= 0:
             raise MesaoptError(f"stake must be a finite number > 0, got {self.stake!r}")
-        if not _finite(self.intervention_gaming_yield) or self.intervention_gaming_yield < 0:
+        if not is_finite_number(self.intervention_gaming_yield) or self.intervention_gaming_yield < 0:
             raise MesaoptError(f"intervention_gaming_yield must be a finite number >= 0, "
                                f"got {self.intervention_gaming_yield!r}")
         unknown = [i for i in self.interventions if i not in INTERVENTIONS]
@@ -86,7 +86,3 @@ class PrincipalAgentConfig:
         out = {"baseline": self}
         out.update({name: dataclasses.replace(self, **changes[name]) for name in self.interventions})
         return out
-
-
-def _finite(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
