@@ -239,7 +239,8 @@ def list_registries() -> int:
     from mesaopt.optimizers import OPTIMIZERS
 
     for title, names in (("presets", {k: v.summary for k, v in EXPERIMENTS.items()}), ("envs", ENVS),
-                         ("models", {**MODELS, **SEQUENCE_MODELS}), ("optimizers", {k: v.summary for k, v in OPTIMIZERS.items()}), ("detectors", DETECTORS)):
+                         ("models", {**MODELS, **SEQUENCE_MODELS}),
+                         ("optimizers", {k: v.summary for k, v in OPTIMIZERS.items()}), ("detectors", DETECTORS)):
         console.print(f"[bold]{title}[/bold]")
         for name, value in names.items():
             console.print(f"  {name}" + (f"  — {value}" if isinstance(value, str) else ""))
