@@ -14,7 +14,7 @@ HEADLINE = {"depths", "bits", "families", "true_value", "true_value_ci", "proxy_
             "closed_form_true_value", "closed_form_proxy_value", "closed_form_max_abs_error",
             "closed_form_max_ci_half_width", "closed_form_points_within_ci", "closed_form_max_abs_z",
             "closed_form_familywise_z", "peak_bits", "betas", "tilt_true_value", "tilt_true_value_ci", "tilt_kl_bits",
-            "n_trials", "wall_seconds"}
+            "objective_correlation", "closed_form_objective_correlation", "n_trials", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -62,3 +62,5 @@ def test_the_gaussian_chain_matches_the_closed_form_and_heavy_tails_backfire():
     peak = int(np.argmax(heavy[0]))
     assert peak < len(cfg.bits) - 1 and heavy_ci[0, -1, 1] < heavy_ci[0, peak, 0]  # true value falls past its peak
     assert np.all(np.diff(proxy[0]) > 0)  # while the proxy keeps rising
+    rho = h["objective_correlation"]["gaussian"]
+    assert rho[0] > rho[1] and np.allclose(rho, h["closed_form_objective_correlation"], atol=0.02)

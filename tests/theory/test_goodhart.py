@@ -35,3 +35,8 @@ def test_the_tilted_optimum_shifts_by_beta_standard_deviations():
     assert goodhart.tilted_true_value(1.0, [1.0], 2.0) == pytest.approx(2.0 / math.sqrt(2))
     assert goodhart.tilted_kl_bits(1.0) == pytest.approx(0.5 / math.log(2))
     assert goodhart.tilted_kl_bits(0.0) == 0.0
+
+
+def test_the_rank_correlation_of_a_gaussian_proxy_is_six_over_pi_asin_half_rho():
+    assert goodhart.proxy_rank_correlation(1.0, []) == pytest.approx(1.0)
+    assert goodhart.proxy_rank_correlation(1.0, [1.0]) == pytest.approx(6 / math.pi * math.asin(0.5 / math.sqrt(2)))

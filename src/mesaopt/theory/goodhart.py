@@ -55,6 +55,12 @@ def best_of_n_proxy_value(value_sd: float, error_sds, n: int) -> float:
     return chain_sd(value_sd, error_sds) * expected_max_of_normals(n)
 
 
+def proxy_rank_correlation(value_sd: float, error_sds) -> float:
+    """Spearman's rho between V and the depth-k proxy: ``(6 / pi) asin(rho / 2)`` of their Pearson correlation
+    ``rho = sigma_V / sd(P_k)`` (bivariate normal)."""
+    return 6.0 / math.pi * math.asin(value_sd / chain_sd(value_sd, error_sds) / 2.0)
+
+
 def tilted_true_value(value_sd: float, error_sds, beta: float) -> float:
     """Expected true value under the KL-regularized optimum ``p exp(beta P_k / sd(P_k))`` (Gaussian chain)."""
     return beta * value_sd**2 / chain_sd(value_sd, error_sds)

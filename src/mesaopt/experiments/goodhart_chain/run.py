@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from mesaopt.detectors.objective_correlation import objective_correlations
 from mesaopt.detectors.stats import mean_ci
 from mesaopt.experiments.goodhart_chain.config import FAMILIES, GoodhartChainConfig
 from mesaopt.optimizers.selection import best_of_prefixes, boltzmann_tilt
@@ -55,6 +56,18 @@ def block_fn(cfg: GoodhartChainConfig, family: str):
     return jax.jit(block)
 
 
+def proxy_correlations(cfg: GoodhartChainConfig, family: str, key, n_candidates: int = 20_000) -> list[float]:
+    """Per depth, Spearman's rho between the true value and the depth's proxy over ``n_candidates`` fresh
+    candidates (``detectors.objective_correlation``: each level's objective against the top one)."""
+    k_value, k_errors = jax.random.split(key)
+    value = cfg.value_sd * jax.random.normal(k_value, (n_candidates,))
+    errors = cfg.error_sd * draw_errors(k_errors, family, (max(cfg.depths), n_candidates), cfg.heavy_tail_df)
+    proxies = np.asarray(value[None] + jnp.cumsum(errors, axis=0))
+    levels = {"true value": np.asarray(value), **{f"depth {d}": proxies[d - 1] for d in cfg.depths}}
+    with_top = objective_correlations(levels)["with_top"]
+    return [round(float(with_top[f"depth {d}"]), 4) for d in cfg.depths]
+
+
 def simulate_family(cfg: GoodhartChainConfig, family: str, key, on_block=None) -> list[np.ndarray]:
     """Every trial of one error family: the five arrays of :func:`block_fn`, trials on the last axis (exactly
     ``n_trials``)."""
@@ -85,7 +98,9 @@ def closed_forms(cfg: GoodhartChainConfig) -> dict:
                              for b in cfg.bits] for d in cfg.depths],
             "tilt_true_value": [[round(goodhart.tilted_true_value(cfg.value_sd, errs(d), beta), 4)
                                  for beta in cfg.betas] for d in cfg.depths],
-            "tilt_kl_bits": [round(goodhart.tilted_kl_bits(beta), 4) for beta in cfg.betas]}
+            "tilt_kl_bits": [round(goodhart.tilted_kl_bits(beta), 4) for beta in cfg.betas],
+            "objective_correlation": [round(goodhart.proxy_rank_correlation(cfg.value_sd, errs(d)), 4)
+                                      for d in cfg.depths]}
 
 
 def family_results(arrays: list[np.ndarray]) -> dict:
@@ -135,6 +150,7 @@ def run_goodhart_chain(cfg: GoodhartChainConfig, ctx) -> dict:
         t0 = time.perf_counter()
         key = jax.random.fold_in(root, FAMILIES.index(family))
         results[family] = family_results(simulate_family(cfg, family, key, on_block=_progress(ctx)))
+        results[family]["objective_correlation"] = proxy_correlations(cfg, family, jax.random.fold_in(key, 1))
         sim_seconds += time.perf_counter() - t0
     closed = closed_forms(cfg)
     wall = time.perf_counter() - started
@@ -169,7 +185,9 @@ def headline(cfg: GoodhartChainConfig, results: dict, closed: dict, wall: float)
            "betas": list(cfg.betas),
            "tilt_true_value": {f: r["tilt_true_value"]["mean"] for f, r in results.items()},
            "tilt_true_value_ci": {f: r["tilt_true_value"]["ci"] for f, r in results.items()},
-           "tilt_kl_bits": {f: r["tilt_kl_bits"]["mean"] for f, r in results.items()}}
+           "tilt_kl_bits": {f: r["tilt_kl_bits"]["mean"] for f, r in results.items()},
+           "objective_correlation": {f: r["objective_correlation"] for f, r in results.items()},
+           "closed_form_objective_correlation": closed["objective_correlation"]}
     if "gaussian" in results:
         out.update(agreement(results["gaussian"], closed))
     out["n_trials"], out["wall_seconds"] = cfg.n_trials, round(wall, 2)
