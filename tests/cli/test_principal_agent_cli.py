@@ -1,15 +1,12 @@
 """``principal-agent`` through the CLI and the driver: bad input is one line and writes nothing; a smoke run stores
-every headline name indexed [pressure][oversight]; a small real run shows weak oversight selecting deceivers and a
-better metric undoing it; the evidence card separates planted deceivers from planted loyal workers."""
+every headline name indexed [pressure][oversight] and (small but real) shows weak oversight selecting deceivers
+and a better metric undoing it; the evidence card separates planted deceivers from planted loyal workers."""
 
 import json
-import types
 
 import numpy as np
 import pytest
 
-from mesaopt.envs.hiring import HiringMarket
-from mesaopt.experiments.principal_agent import PrincipalAgentConfig, run_principal_agent
 from mesaopt.experiments.principal_agent.evidence import condition_card
 from mesaopt.experiments.shared.evidence import VerdictThresholds
 
@@ -38,7 +35,7 @@ def test_bad_input_is_one_line_and_writes_nothing(args, needle, bad_input):
 def test_a_run_stores_every_headline_name_indexed_by_pressure_and_oversight(smoke_run):
     report = json.loads((smoke_run("principal-agent").path / "report.json").read_text())
     h = report["headline"]
-    assert HEADLINE <= set(h) and h["selection_pressures"] == [0.0, 2.0] and h["oversight_levels"] == [0.0, 1.0]
+    assert HEADLINE <= set(h) and h["selection_pressures"] == [0.0, 4.0] and h["oversight_levels"] == [0.0, 1.0]
     for key in ("value_delivered", "misaligned_share_selected", "deception_gap"):
         assert np.asarray(h[key]).shape == (2, 2) and np.asarray(h[f"{key}_ci"]).shape == (2, 2, 2)
     # with no selection everyone is hired, whatever the oversight: the cohort's own share, no outer loss
@@ -47,10 +44,8 @@ def test_a_run_stores_every_headline_name_indexed_by_pressure_and_oversight(smok
     assert set(h["interventions"]) == {"baseline", "randomized_audits", "longer_evaluation", "metric_closer_to_value"}
 
 
-def test_weak_oversight_selects_deceivers_and_a_better_metric_does_not():
-    cfg = PrincipalAgentConfig(market=HiringMarket(cohort_size=256), selection_pressures=(0.0, 4.0),
-                               oversight_levels=(0.0, 1.0), interventions=("metric_closer_to_value",), n_seeds=8)
-    h = run_principal_agent(cfg, types.SimpleNamespace(phase=lambda name: None))["headline"]
+def test_weak_oversight_selects_deceivers_and_a_better_metric_does_not(smoke_run):
+    h = json.loads((smoke_run("principal-agent").path / "report.json").read_text())["headline"]
     share, share_ci = np.asarray(h["misaligned_share_selected"]), np.asarray(h["misaligned_share_selected_ci"])
     gap_ci = np.asarray(h["deception_gap_ci"])
     assert share_ci[1, 0, 0] > share_ci[0, 0, 1]  # weak oversight: pressure selects the misaligned

@@ -112,7 +112,12 @@ def test_report_command_rebuilds_the_page(name, smoke_run):
     assert Path(out.getvalue().strip().splitlines()[-1]) == page and page.stat().st_size > 1000
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if EXPERIMENTS[n].inspect is not None])
+INSPECTED_ELSEWHERE = {"maze-misgen": "tests/cli/test_inspect_cli.py inspects a maze-misgen run end to end"}
+"""Presets whose ``inspect`` a stronger test already runs (each inspection of a trained maze agent costs ~25 s)."""
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if EXPERIMENTS[n].inspect is not None and n not in
+                                  INSPECTED_ELSEWHERE])
 def test_inspect_adds_evidence_where_declared(name, smoke_run):
     run_dir = Path(smoke_run(name).path)
     with redirect_stdout(io.StringIO()):

@@ -90,3 +90,16 @@ def test_common_random_numbers_give_every_genome_the_same_key():
         _, metrics = evolution.step(evolution.init(jax.random.key(0)), None)
         spread = float(metrics.best_fitness - metrics.mean_fitness)
         assert (spread == 0.0) if shared else (spread > 0.0), (shared, spread)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_starting_state_has_the_types_a_generation_returns(strategy):
+    # a jitted step then compiles once: evosax starts some fields weakly typed and returns them strongly typed
+    evolution = make_evolution(EvolutionConfig(strategy=strategy, population_size=4, generations=1),
+                               lambda key: jnp.zeros(3), lambda genome, key, problem: -jnp.sum(genome**2))
+    start = evolution.init(jax.random.key(0))
+    after, _ = jax.eval_shape(evolution.step, start)
+
+    def types(tree):
+        return [(x.shape, x.dtype, getattr(x, "weak_type", False)) for x in jax.tree.leaves(tree)]
+    assert types(jax.eval_shape(lambda s: s, start)) == types(after)

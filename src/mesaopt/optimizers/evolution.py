@@ -160,10 +160,20 @@ class Evolution:
             state = self.algo.init(k_strategy, population, worst, self.params)
         else:
             state = self.algo.init(k_strategy, genome, self.params)
-        # evosax starts some float fields (best fitness, step size) weakly typed and returns them strongly typed:
-        # fix the types here so that a jitted step is compiled once, not again at the second generation
-        state = jax.tree.map(lambda x: x.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else x, state)
-        return EvolutionState(state, k_run)
+        return EvolutionState(self._typed_as_after_a_generation(state), k_run)
+
+    def _typed_as_after_a_generation(self, strategy):
+        """``strategy`` with every weakly typed leaf that a generation returns strongly typed made strong: evosax
+        starts some fields (best fitness, step size) weakly typed, and a jitted step given the starting state
+        would otherwise compile a second time at the second generation."""
+        def one_generation(state):
+            key = jax.random.key(0)
+            population, state = self.algo.ask(key, state, self.params)
+            return self.algo.tell(key, population, jnp.zeros(self.cfg.population_size), state, self.params)[0]
+
+        after = jax.eval_shape(one_generation, strategy)
+        return jax.tree.map(lambda x, a: x.astype(x.dtype) if jax.typeof(x).weak_type and not a.weak_type else x,
+                            strategy, after)
 
     def step(self, state: EvolutionState, problem=None) -> tuple[EvolutionState, GenerationMetrics]:
         """One generation: ask, score every genome, tell."""

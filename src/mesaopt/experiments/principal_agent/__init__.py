@@ -12,9 +12,10 @@ from mesaopt.experiments.principal_agent.report import summary_table, write_prin
 from mesaopt.experiments.principal_agent.run import run_principal_agent
 from mesaopt.experiments.record import Experiment
 
-SMOKE_CONFIG = dataclasses.replace(PrincipalAgentConfig(), market=HiringMarket(cohort_size=32),
-                                   selection_pressures=(0.0, 2.0), oversight_levels=(0.0, 1.0), n_seeds=3)
-"""Three cohorts of 32, two pressures, two oversight levels: a second or two."""
+SMOKE_CONFIG = dataclasses.replace(PrincipalAgentConfig(), market=HiringMarket(cohort_size=256),
+                                   selection_pressures=(0.0, 4.0), oversight_levels=(0.0, 1.0), n_seeds=8)
+"""Eight cohorts of 256, two pressures, two oversight levels: seconds, enough to see weak oversight select deceivers
+(the learning test reads this run)."""
 
 EXPERIMENT = Experiment(
     name="principal-agent",
