@@ -13,7 +13,6 @@ TINY_GD = ["--task.d", "3", "--task.n-context", "6", "--train.steps", "60", "--t
            "--n-seeds", "2", "--eval-prompts", "128", "--n-chunks", "2"]
 TINY_MODEL = ["--model.d-model", "8", "--model.n-layers", "1", "--model.n-heads", "2", "--train.steps", "20",
               "--train.batch-size", "16", "--n-seeds", "2", "--eval-prompts", "64", "--n-chunks", "2"]
-TINY_REGRESSION = ["--task.d", "2", "--task.n-context", "4", *TINY_MODEL]
 TINY_DIVERSITY = ["--task.d", "2", "--task.n-context", "4", "--pool-sizes", "1", "8", *TINY_MODEL]
 
 
@@ -61,8 +60,10 @@ def test_icl_gd_run_headline(gd_run):
 
 
 @pytest.fixture(scope="module")
-def regression_run(root):
-    return _run_ok(["run", "icl-regression", "--root", str(root), *TINY_REGRESSION])
+def regression_run(smoke_run):
+    """The icl-regression smoke run (d = 2, 4 examples, one 8-wide layer, 20 steps); icl-gd above and
+    icl-diversity below go through the CLI."""
+    return Path(smoke_run("icl-regression").path)
 
 
 def test_icl_regression_run_headline(regression_run):

@@ -27,16 +27,13 @@ def _err(argv, capsys):
 
 
 @pytest.fixture(scope="module")
-def inspected(tmp_path_factory):
+def inspected(tmp_path_factory, smoke_run):
+    """A copy of the maze-misgen smoke run (tiny, on a pool of 4 layouts), inspected."""
     import io
     from contextlib import redirect_stdout
-    from pathlib import Path
 
-    root = tmp_path_factory.mktemp("runs")
-    out = io.StringIO()
-    with redirect_stdout(out):
-        assert main(["run", "maze-misgen", "--root", str(root), *TINY_MAZE, "--layout-pool-size", "4"]) == 0
-    run_dir = Path(out.getvalue().strip().splitlines()[-1])
+    run_dir = tmp_path_factory.mktemp("runs") / "maze-misgen-smoke"
+    shutil.copytree(smoke_run("maze-misgen").path, run_dir)
     before = json.loads((run_dir / "report.json").read_text())
     with redirect_stdout(io.StringIO()):
         assert main(["inspect", str(run_dir), *TINY_INSPECT]) == 0

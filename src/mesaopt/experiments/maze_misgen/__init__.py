@@ -11,9 +11,10 @@ from mesaopt.experiments.maze_misgen.run import load_trained_agents, run_maze_mi
 from mesaopt.experiments.record import Experiment
 
 SMOKE_CONFIG = MazeMisgenConfig(
-    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, eval_episodes=16, n_chunks=2,
+    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, eval_episodes=16, n_chunks=2, layout_pool_size=4,
     ppo=dataclasses.replace(MazeMisgenConfig().ppo, n_envs=16, n_steps=16))
-"""Two region sizes × two seeds, 2,048 env steps each: seconds."""
+"""Two region sizes × two seeds, 2,048 env steps each, on a pool of 4 layouts (so that ``inspect`` also measures
+layout generalization): seconds."""
 
 EXPERIMENT = Experiment(
     name="maze-misgen",
