@@ -14,16 +14,21 @@ import numpy as np
 
 
 def ranks(values: np.ndarray) -> np.ndarray:
-    """Ranks 0..n-1 along the last axis, ties sharing their average rank."""
+    """Ranks 0..n-1 along the last axis, ties sharing their average rank (vectorized over leading axes)."""
     values = np.asarray(values, np.float64)
+    n = values.shape[-1]
     order = np.argsort(values, axis=-1, kind="stable")
     sorted_values = np.take_along_axis(values, order, axis=-1)
+    position = np.broadcast_to(np.arange(n), values.shape)
+    changes = np.diff(sorted_values, axis=-1) != 0
+    edge = np.ones(values.shape[:-1] + (1,), bool)
+    starts_run = np.concatenate([edge, changes], axis=-1)
+    ends_run = np.concatenate([changes, edge], axis=-1)
+    # a run of equal values spans [first, last]: carry each run's first position forward, its last backward
+    first = np.maximum.accumulate(np.where(starts_run, position, 0), axis=-1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends_run, position, n - 1), -1), axis=-1), -1)
     out = np.empty_like(values)
-    for idx in np.ndindex(values.shape[:-1]):  # a run of equal values shares the mean of its positions
-        row = sorted_values[idx]
-        starts = np.r_[0, np.flatnonzero(np.diff(row) != 0) + 1]
-        ends = np.r_[starts[1:], len(row)]
-        out[idx + (order[idx],)] = np.repeat((starts + ends - 1) / 2.0, ends - starts)
+    np.put_along_axis(out, order, (first + last) / 2.0, axis=-1)
     return out
 
 
