@@ -174,3 +174,21 @@ def move_goal(image: Float[Array, "h w 3"], key) -> tuple[Float[Array, "h w 3"],
     start = jnp.stack([start_flat // image.shape[1], start_flat % image.shape[1]])
     open_cells = image[..., 0] > 0.5
     return image.at[..., 2].set(goal_mark), path_cells(open_cells, start, goal)
+
+
+def sample_corner_mazes(key, side: int, n: int, shifted: bool = False):
+    """``n`` mazes for navigation programs: ``(open cells [n, h, w], start [n, 2], goal [n, 2])``. The start is the
+    bottom-left (SW) room; the goal the top-right (NE) room, or (``shifted``) a uniform room that is neither: the
+    test where the goal and the NE corner no longer coincide."""
+    rooms = rooms_per_side(side)
+    k_mazes, k_goals = jax.random.split(key)
+    open_cells = ~jax.vmap(lambda k: generate_perfect_maze(k, side))(jax.random.split(k_mazes, n))
+    start = jnp.tile(jnp.array([side - 1, 0], jnp.int32), (n, 1))
+    ne_room, sw_room = rooms - 1, (rooms - 1) * rooms
+    if shifted:
+        others = jnp.ones(rooms * rooms, bool).at[ne_room].set(False).at[sw_room].set(False)
+        rooms_drawn = jax.random.categorical(k_goals, jnp.where(others, 0.0, -jnp.inf), shape=(n,))
+    else:
+        rooms_drawn = jnp.full((n,), ne_room)
+    goal = jax.vmap(lambda r: _cell(r, rooms))(rooms_drawn).astype(jnp.int32)
+    return open_cells, start, goal

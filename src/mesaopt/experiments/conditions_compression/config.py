@@ -1,0 +1,70 @@
+"""Config of ``conditions-compression``: RLO's compression-versus-time condition with program search as the base
+optimizer (training mazes K, step price lam, seeds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mesaopt.envs.maze_generation import rooms_per_side
+from mesaopt.errors import MesaoptError, is_finite_number
+from mesaopt.models.maze_programs import parse_program
+
+MAX_K = 8
+"""Most training mazes per search (the route enumeration codes joint positions in 64 bits)."""
+
+
+@dataclass(frozen=True)
+class ConditionsCompressionConfig:
+    """Config of ``conditions-compression`` (program-search arm)."""
+
+    side: int = 7
+    """Maze side in cells (odd, 5 to 13): start in the bottom-left room, training goal in the top-right room."""
+    ks: tuple[int, ...] = (1, 2, 4, 8)
+    """Numbers of training mazes K (strictly increasing, 1 to 8); a seed's K mazes are the first K of its 8."""
+    lambdas: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
+    """Step prices lam in bits per run-time step (strictly increasing, >= 0): cost = bits + lam × steps."""
+    n_seeds: int = 20
+    """Independent searches (fresh training and test mazes) per (K, lam) (>= 2, for intervals)."""
+    move_cap: int | None = None
+    """Instructions a program may execute per maze (>= 1); None: the maze's open cells (2 rooms^2 - 1), enough
+    for any path but not for every wall-following tour."""
+    route_state_budget: int = 4_000_000
+    """Joint positions the route enumeration may visit per search before it falls back (>= 1)."""
+    n_test: int = 500
+    """Fresh mazes per seed for each test: the training corners, and the goal moved off the top-right corner."""
+    extra_programs: tuple[str, ...] = ()
+    """Programs (source text, e.g. ``route(NNEE)``) added to every search's candidates."""
+    seed: int = 0
+    """Root random seed."""
+
+    @property
+    def cap(self) -> int:
+        """The move cap in force."""
+        return self.move_cap if self.move_cap is not None else 2 * rooms_per_side(self.side) ** 2 - 1
+
+    def validate(self) -> None:
+        """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
+        if not isinstance(self.side, int) or self.side < 5 or self.side > 13 or self.side % 2 == 0:
+            raise MesaoptError(f"side must be an odd whole number from 5 to 13, got {self.side!r}")
+        _ladder("ks", self.ks, whole=True)
+        if any(k < 1 or k > MAX_K for k in self.ks):
+            raise MesaoptError(f"ks must lie between 1 and {MAX_K} training mazes, got {tuple(self.ks)}")
+        _ladder("lambdas", self.lambdas, whole=False)
+        if any(lam < 0 for lam in self.lambdas):
+            raise MesaoptError(f"lambdas must be >= 0 (a price per run-time step), got {tuple(self.lambdas)}")
+        for name, low in (("n_seeds", 2), ("route_state_budget", 1), ("n_test", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise MesaoptError(f"{name} must be a whole number >= {low}, got {value!r}")
+        if self.move_cap is not None and (not isinstance(self.move_cap, int) or self.move_cap < 1):
+            raise MesaoptError(f"move_cap must be none or a whole number >= 1, got {self.move_cap!r}")
+        for text in self.extra_programs:
+            parse_program(text)
+
+
+def _ladder(name: str, values, whole: bool) -> None:
+    values = list(values)
+    ok = bool(values) and all(is_finite_number(v) and (not whole or v == int(v)) for v in values)
+    if not ok or values != sorted(set(values)):
+        kind = "whole numbers" if whole else "finite numbers"
+        raise MesaoptError(f"{name} must be a non-empty, strictly increasing list of {kind}, got {tuple(values)}")
