@@ -10,8 +10,9 @@ import pytest
 HEADLINE = {"factor", "arms", "program_k", "program_lambda", "program_class", "algorithm_share", "program_bits",
             "program_test_success", "program_test_success_ci", "program_shifted_success",
             "program_shifted_success_ci", "program_target_feature", "goal_target_share", "goal_target_share_ci",
-            "lookup_wins_from_lambda", "lookup_switch_lambda", "route_budget_hits", "move_cap", "n_seeds",
-            "wall_seconds"}
+            "lookup_wins_from_lambda", "lookup_switch_lambda", "route_budget_hits", "move_cap", "program_n_seeds",
+            "levels", "train_accuracy", "novel_accuracy", "extrapolation_accuracy", "thinking_gain",
+            "novel_accuracy_ci", "extrapolation_accuracy_ci", "thinking_gain_ci", "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -23,6 +24,8 @@ HEADLINE = {"factor", "arms", "program_k", "program_lambda", "program_class", "a
     (["--n-seeds", "1"], "n_seeds must be a whole number >= 2"),
     (["--move-cap", "0"], "move_cap must be none or a whole number >= 1"),
     (["--extra-programs", "search_to(food)"], "does not parse; the forms are route("),
+    (["--weight-decays", "0.3", "0.1"], "weight_decays must be a non-empty, strictly increasing list"),
+    (["--gd-seeds", "1"], "gd_seeds must be a whole number >= 2"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, needle, bad_input):
     bad_input("conditions-compression", args, needle)
@@ -37,7 +40,9 @@ def test_a_run_stores_every_headline_name_indexed_by_k_and_lambda(smoke_run):
         assert np.asarray(h[name]).shape == shape, name
     ci = np.asarray(h["program_test_success_ci"])
     assert ci.shape == (*shape, 2) and np.all(ci[..., 0] <= np.asarray(h["program_test_success"]) + 1e-9)
-    assert len(report["records"]) == h["n_seeds"] == 3
+    assert len(report["records"]) == h["program_n_seeds"] == 3
+    assert h["levels"] == ["time"] and h["n_seeds"] == 2 and h["arms"] == ["gradient_descent", "program_search"]
+    assert len(h["novel_accuracy"]) == 1 and np.asarray(h["thinking_gain_ci"]).shape == (1, 2)
 
 
 def test_description_length_selects_general_programs_and_a_time_price_selects_lookups(smoke_run):

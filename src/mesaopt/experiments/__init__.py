@@ -4,9 +4,10 @@
 experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
 """
 
-from mesaopt.experiments import (absent_supervisor, conditions_compression, evolutionary_suicide, evolved_reward,
-                                 goodhart_chain, icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search,
-                                 maze_search_misgen, nested, optimal_reward, principal_agent)
+from mesaopt.experiments import (absent_supervisor, conditions_compression, conditions_diversity,
+                                 evolutionary_suicide, evolved_reward, goodhart_chain, icl_diversity, icl_gd,
+                                 icl_regression, maze_misgen, maze_search, maze_search_misgen, nested, optimal_reward,
+                                 principal_agent)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -27,6 +28,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         principal_agent.EXPERIMENT,
         nested.EXPERIMENT,
         conditions_compression.EXPERIMENT,
+        conditions_diversity.EXPERIMENT,
     )
 }
 """Every preset by name."""

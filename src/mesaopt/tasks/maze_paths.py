@@ -11,6 +11,7 @@ the goal is drawn anywhere, or, with ``goal_region = r``, among the rooms of the
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -176,6 +177,7 @@ def move_goal(image: Float[Array, "h w 3"], key) -> tuple[Float[Array, "h w 3"],
     return image.at[..., 2].set(goal_mark), path_cells(open_cells, start, goal)
 
 
+@functools.partial(jax.jit, static_argnames=("side", "n", "shifted"))
 def sample_corner_mazes(key, side: int, n: int, shifted: bool = False):
     """``n`` mazes for navigation programs: ``(open cells [n, h, w], start [n, 2], goal [n, 2])``. The start is the
     bottom-left (SW) room; the goal the top-right (NE) room, or (``shifted``) a uniform room that is neither: the
@@ -192,3 +194,31 @@ def sample_corner_mazes(key, side: int, n: int, shifted: bool = False):
         rooms_drawn = jnp.full((n,), ne_room)
     goal = jax.vmap(lambda r: _cell(r, rooms))(rooms_drawn).astype(jnp.int32)
     return open_cells, start, goal
+
+
+def distinct_problems(side: int) -> float:
+    """How many distinct problems (maze layout, start, goal) a side has: the spanning trees of the rooms' grid
+    graph (Kirchhoff's matrix-tree theorem: the determinant of the reduced Laplacian) times the ordered (start,
+    goal) pairs of distinct rooms. A float: the count passes 2^53 from side 13."""
+    rooms = rooms_per_side(side)
+    n = rooms * rooms
+    laplacian = np.zeros((n, n))
+    for r in range(rooms):
+        for c in range(rooms):
+            for dr, dc in ((0, 1), (1, 0)):
+                if r + dr < rooms and c + dc < rooms:
+                    a, b = r * rooms + c, (r + dr) * rooms + c + dc
+                    laplacian[a, a] += 1
+                    laplacian[b, b] += 1
+                    laplacian[a, b] = laplacian[b, a] = -1
+    sign, logdet = np.linalg.slogdet(laplacian[1:, 1:])
+    return float(np.round(np.exp(logdet))) * n * (n - 1)
+
+
+def sample_pool_batch(pool_key, pool_size, key, task: MazePathTask, batch_size: int) -> MazeBatch:
+    """``batch_size`` problems drawn uniformly (with replacement) from a pool of ``pool_size`` (may be traced):
+    problem i is :func:`sample_maze` at ``fold_in(pool_key, i)``, so a pool costs no memory and a pool of 2^31 - 1
+    is a fresh problem per example."""
+    index = jax.random.randint(key, (batch_size,), 0, pool_size)
+    images, paths = jax.vmap(lambda i: sample_maze(jax.random.fold_in(pool_key, i), task))(index)
+    return MazeBatch(images=images, path=paths)

@@ -144,19 +144,23 @@ class ShareCurveFit:
     """1 - SSE / SS of the measured curve about its mean (1: exact; <= 0: no better than a constant)."""
     n_half: float
     """The smallest measured ``N`` at which the fitted share reaches one half (``inf`` if none does)."""
+    at_grid_edge: bool
+    """Some fitted parameter is the first or last value of its grid (widen the grid before reading it)."""
 
 
 def fit_share_curve(n_values, measured, family: str = "power", budgets=(1.0, 4.0, 16.0, 64.0),
-                    scales=None, exponents=(1.5, 2.0, 3.0, 4.0)) -> ShareCurveFit:
+                    scales=None, exponents=(1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)) -> ShareCurveFit:
     """Fit the model's run-time share to ``measured`` (one value in [0, 1] per ``N``: e.g. a normalized
-    novel-maze accuracy) by least squares over a grid of ``(c, a, P)``; ``scales`` defaults to 41 values
-    log-spaced over the measured ``N`` range times [1/4, 4]."""
+    novel-maze accuracy) by least squares over a grid of ``(c, a, P)``; ``scales`` defaults to 61 values
+    log-spaced from ``min N / 4`` to ``(max N)^2``. The curve's shape pins down little more than where it rises and
+    how steeply: read ``n_half`` and ``r2``, not ``c`` and ``P`` alone (``at_grid_edge`` flags a fit on the grid's
+    boundary)."""
     n = np.asarray(n_values, float)
     y = np.asarray(measured, float)
     if n.ndim != 1 or n.shape != y.shape or n.size < 2 or not np.all(np.isfinite(y)) or np.any(n < 1):
         raise MesaoptError("fit_share_curve needs two or more N >= 1 and as many finite measured values")
     if scales is None:
-        scales = np.geomspace(n.min() / 4.0, n.max() * 4.0, 41)
+        scales = np.geomspace(n.min() / 4.0, max(n.max() ** 2, n.min()), 61)
     best = None
     for c in scales:
         for a in (exponents if family == "power" else (1.0,)):
@@ -166,8 +170,10 @@ def fit_share_curve(n_values, measured, family: str = "power", budgets=(1.0, 4.0
                 if best is None or sse < best[0]:
                     best = (sse, float(c), float(a), float(p), pred)
     sse, c, a, p, pred = best
+    grids = [(c, list(scales)), (p, list(budgets))] + ([(a, list(exponents))] if family == "power" else [])
+    edge = any(len(grid) > 1 and value in (grid[0], grid[-1]) for value, grid in grids)
     total = float(np.sum((y - y.mean()) ** 2))
     reached = np.flatnonzero(pred >= 0.5)
     return ShareCurveFit(family=family, c=c, a=a, budget=p, predicted=[round(float(v), 4) for v in pred],
                          r2=round(1.0 - sse / total, 4) if total > 0 else float("nan"),
-                         n_half=float(n[reached[0]]) if reached.size else math.inf)
+                         n_half=float(n[reached[0]]) if reached.size else math.inf, at_grid_edge=edge)

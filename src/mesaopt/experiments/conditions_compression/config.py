@@ -3,10 +3,11 @@ optimizer (training mazes K, step price lam, seeds)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mesaopt.envs.maze_generation import rooms_per_side
 from mesaopt.errors import MesaoptError, is_finite_number
+from mesaopt.experiments.shared.thinker_conditions import ThinkerSetup
 from mesaopt.models.maze_programs import parse_program
 
 MAX_K = 8
@@ -15,7 +16,20 @@ MAX_K = 8
 
 @dataclass(frozen=True)
 class ConditionsCompressionConfig:
-    """Config of ``conditions-compression`` (program-search arm)."""
+    """Config of ``conditions-compression``: a gradient-descent arm (thinkers under description-length or time
+    pressure) and a program-search arm."""
+
+    weight_decays: tuple[float, ...] = (0.0, 0.3, 1.0)
+    """Gradient arm: AdamW weight decays, one level each (description-length pressure; increasing, >= 0; empty: no
+    weight-decay levels)."""
+    time_pressure: bool = True
+    """Gradient arm: add a level trained with the every-iteration loss (rewards being right early) and no weight
+    decay."""
+    gd_seeds: int = 3
+    """Gradient arm: networks per level (>= 2, for intervals)."""
+    setup: ThinkerSetup = field(default_factory=ThinkerSetup)
+    """Gradient arm: maze sizes, network, training and tests (shared with the other conditions factors; a fresh
+    maze per example)."""
 
     side: int = 7
     """Maze side in cells (odd, 5 to 13): start in the bottom-left room, training goal in the top-right room."""
@@ -24,7 +38,7 @@ class ConditionsCompressionConfig:
     lambdas: tuple[float, ...] = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0)
     """Step prices lam in bits per run-time step (strictly increasing, >= 0): cost = bits + lam × steps."""
     n_seeds: int = 20
-    """Independent searches (fresh training and test mazes) per (K, lam) (>= 2, for intervals)."""
+    """Program arm: independent searches (fresh training and test mazes) per (K, lam) (>= 2, for intervals)."""
     move_cap: int | None = None
     """Instructions a program may execute per maze (>= 1); None: the maze's open cells (2 rooms^2 - 1), enough
     for any path but not for every wall-following tour."""
@@ -36,6 +50,11 @@ class ConditionsCompressionConfig:
     """Programs (source text, e.g. ``route(NNEE)``) added to every search's candidates."""
     seed: int = 0
     """Root random seed."""
+
+    @property
+    def gd_levels(self) -> list[str]:
+        """Labels of the gradient arm's levels."""
+        return [f"weight decay {wd:g}" for wd in self.weight_decays] + (["time"] if self.time_pressure else [])
 
     @property
     def cap(self) -> int:
@@ -52,7 +71,13 @@ class ConditionsCompressionConfig:
         _ladder("lambdas", self.lambdas, whole=False)
         if any(lam < 0 for lam in self.lambdas):
             raise MesaoptError(f"lambdas must be >= 0 (a price per run-time step), got {tuple(self.lambdas)}")
-        for name, low in (("n_seeds", 2), ("route_state_budget", 1), ("n_test", 1)):
+        if self.weight_decays:
+            _ladder("weight_decays", self.weight_decays, whole=False)
+            if self.weight_decays[0] < 0:
+                raise MesaoptError(f"weight_decays must be >= 0, got {tuple(self.weight_decays)}")
+        if self.gd_levels:
+            self.setup.validate()
+        for name, low in (("n_seeds", 2), ("gd_seeds", 2), ("route_state_budget", 1), ("n_test", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise MesaoptError(f"{name} must be a whole number >= {low}, got {value!r}")

@@ -22,6 +22,15 @@ EXPLANATION = (
 )
 
 
+GRADIENT_EXPLANATION = (
+    "Recurrent thinkers (maze-search's, at a smaller size) trained on a fresh maze per example, each level one "
+    "pressure: AdamW weight decay (a description-length pressure: small weights, fewer effective parameters) or the "
+    "every-iteration loss (the mean loss after each of 1 .. T iterations: it pays to be right early, a time "
+    "pressure). RLO predicts more search (extrapolation, thinking gain) under description pressure and less under "
+    "time pressure."
+)
+
+
 def _band(h: dict, key: str, column: int):
     mean = np.asarray(h[key], float)[:, column]
     ci = np.asarray(h[f"{key}_ci"], float)[:, column]
@@ -29,20 +38,33 @@ def _band(h: dict, key: str, column: int):
 
 
 def summary_table(report: dict) -> list[list[str]]:
-    """Header + one row per K: the program picked at the lowest and highest step price, with test success."""
+    """Header + the gradient arm's levels, then per K the program picked at the lowest and highest step price."""
     h = report["headline"]
     lams, last = h["program_lambda"], len(h["program_lambda"]) - 1
-    rows = [["K", f"class @ lam {lams[0]:g}", "fresh success", "goal-target share",
-             f"class @ lam {lams[last]:g}", "fresh success", "lookup from lam (median)"]]
+    rows = [["arm", "level", "novel / fresh-maze success", "extrapolation / shifted-goal success",
+             "thinking gain / goal-target share", "program class"]]
+    for i, level in enumerate(h.get("levels", [])):
+        rows.append(["gradient", level, *(mean_with_ci(h[n][i], h[f"{n}_ci"][i]) for n in
+                                          ("novel_accuracy", "extrapolation_accuracy", "thinking_gain")), "-"])
     for i, k in enumerate(h["program_k"]):
-        switch = h["lookup_switch_lambda"]["median"][i]
-        rows.append([str(k), f"{h['program_class'][i][0]} ({h['algorithm_share'][i][0]:.0%} alg.)",
-                     mean_with_ci(h["program_test_success"][i][0], h["program_test_success_ci"][i][0]),
-                     f"{h['goal_target_share'][i][0]:.2f}",
-                     f"{h['program_class'][i][last]} ({h['algorithm_share'][i][last]:.0%} alg.)",
-                     mean_with_ci(h["program_test_success"][i][last], h["program_test_success_ci"][i][last]),
-                     "never" if switch is None else f"{switch:.2f}"])
+        for j in sorted({0, last}):
+            rows.append(["programs", f"K {k}, lam {lams[j]:g}",
+                         mean_with_ci(h["program_test_success"][i][j], h["program_test_success_ci"][i][j]),
+                         mean_with_ci(h["program_shifted_success"][i][j], h["program_shifted_success_ci"][i][j]),
+                         f"{h['goal_target_share'][i][j]:.2f}",
+                         f"{h['program_class'][i][j]} ({h['algorithm_share'][i][j]:.0%} alg.)"])
     return rows
+
+
+def _gradient_png(report: dict) -> bytes:
+    h = report["headline"]
+    x = list(range(len(h["levels"])))
+    series = {label: (h[name], *np.asarray(h[f"{name}_ci"], float).T) for name, label in
+              (("novel_accuracy", "novel mazes"), ("extrapolation_accuracy", "larger mazes"),
+               ("thinking_gain", "thinking gain"))}
+    fig = plot_curves(x, series, xlabel="level: " + " | ".join(h["levels"]), ylabel="accuracy",
+                      title="Gradient descent under description or time pressure")
+    return figure_png_bytes(fig)
 
 
 def _by_k_png(report: dict, key: str, ylabel: str, title: str) -> bytes:
@@ -79,14 +101,16 @@ def write_conditions_compression_html(run_dir: Path, report: dict) -> Path:
     h, cfg = report["headline"], report["config"]
     summary = [("mazes", f"side {cfg['side']}, move cap {h['move_cap']}, {cfg['n_test']} test mazes per seed "
                          "and test"),
-               ("seeds", str(h["n_seeds"])),
+               ("seeds", f"{h['program_n_seeds']} per program point; {h['n_seeds']} networks per gradient level"),
                ("route enumeration", f"budget {cfg['route_state_budget']:,} joint positions; hit in "
                                      f"{h['route_budget_hits']} searches"),
                ("wall time", f"{h['wall_seconds']:.0f} s")]
     sections = [
         Section("Does description length select a searcher, and run time a lookup?", EXPLANATION,
                 table=summary_table(report)),
-        Section("Test success", "Share of fresh mazes (training corners) that the selected program solves, against "
+        *([Section("Gradient descent", GRADIENT_EXPLANATION, images=[("gradient", _gradient_png(report))])]
+          if h.get("levels") else []),
+        Section("Programs: test success", "Share of fresh mazes (training corners) that the selected program solves, against "
                 "K, one line per step price.",
                 images=[("fresh", _by_k_png(report, "program_test_success", "fresh-maze success",
                                             "Generalization of the selected program")),

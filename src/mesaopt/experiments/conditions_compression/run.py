@@ -13,6 +13,7 @@ import numpy as np
 
 from mesaopt.detectors.stats import mean_ci, wilson_interval
 from mesaopt.experiments.conditions_compression.config import MAX_K, ConditionsCompressionConfig
+from mesaopt.experiments.conditions_compression.gradient_arm import gradient_headline, run_gradient_arm
 from mesaopt.models.maze_programs import MazeSet, run_program_list
 from mesaopt.optimizers.program_search import (ProgramSearch, ProgramSearchConfig, score_programs, select_program,
                                                switch_price)
@@ -125,7 +126,8 @@ def headline(cfg: ConditionsCompressionConfig, records, wall: float) -> dict:
     shifted = _grid(records, "shifted_success", _mean_ci)
     classes = _grid(records, "class", _majority)
     lookup_from = [next((lam for lam, c in zip(cfg.lambdas, row) if c == "lookup"), None) for row in classes]
-    return {"factor": "compression", "arms": ["program_search"],
+    arms = (["gradient_descent"] if cfg.gd_levels else []) + ["program_search"]
+    return {"factor": "compression", "arms": arms, "levels": [], "program_n_seeds": cfg.n_seeds,
             "program_k": list(cfg.ks), "program_lambda": list(cfg.lambdas), "program_class": classes,
             "algorithm_share": _grid(records, "class", lambda v: round(v.count("algorithm") / len(v), 4)),
             "program_bits": _grid(records, "bits", _mean_bits),
@@ -140,14 +142,16 @@ def headline(cfg: ConditionsCompressionConfig, records, wall: float) -> dict:
             "lookup_switch_lambda": switch_summary(records, cfg.ks),
             "route_budget_hits": sum(rec[i][0]["route_status"] == "budget" for rec in records
                                      for i in range(len(cfg.ks))),
-            "move_cap": cfg.cap, "n_seeds": cfg.n_seeds, "wall_seconds": round(wall, 2)}
+            "move_cap": cfg.cap, "n_seeds": 0, "wall_seconds": round(wall, 2)}
 
 
 def run_conditions_compression(cfg: ConditionsCompressionConfig, ctx) -> dict:
-    """Every seed's searches and tests, then the headline."""
+    """The gradient arm, then every seed's program searches and tests; the headline."""
     started = time.perf_counter()
     cfg.validate()
-    root = jax.random.key(cfg.seed)
+    root, k_gradient = jax.random.split(jax.random.key(cfg.seed))
+    gradient = run_gradient_arm(cfg, ctx, k_gradient) if cfg.gd_levels else None
+    gradient_seconds = time.perf_counter() - started
     ctx.phase(f"program search: {cfg.n_seeds} seeds x K {list(cfg.ks)} x lam {list(cfg.lambdas)} on side-"
               f"{cfg.side} mazes (move cap {cfg.cap})")
     records = []
@@ -157,8 +161,11 @@ def run_conditions_compression(cfg: ConditionsCompressionConfig, ctx) -> dict:
             ctx.on_chunk(s + 1, cfg.n_seeds, {})
     wall = time.perf_counter() - started
     head = headline(cfg, records, wall)
+    if gradient is not None:
+        head.update(gradient_headline(cfg, gradient))
     if head["route_budget_hits"]:
         ctx.phase(f"route enumeration hit its budget ({cfg.route_state_budget:,} joint positions) in "
                   f"{head['route_budget_hits']} searches: the appended route stood in")
-    return {"preset": "conditions-compression", "headline": head, "records": records,
-            "timings": {"wall_seconds": round(wall, 2)}, "config": dataclasses.asdict(cfg)}
+    return {"preset": "conditions-compression", "headline": head, "records": records, "gradient_arm": gradient,
+            "timings": {"wall_seconds": round(wall, 2), "gradient_arm_seconds": round(gradient_seconds, 2)},
+            "config": dataclasses.asdict(cfg)}

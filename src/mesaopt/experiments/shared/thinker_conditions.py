@@ -1,0 +1,166 @@
+"""The learned-search measurements every gradient-descent ``conditions-*`` factor shares: train recurrent thinkers
+(``models.thinking``, the progressive loss of ``maze-search``) on pools of maze problems, then measure accuracy on
+the training pool, on novel mazes of the training side, and on larger mazes given more iterations (extrapolation,
+thinking gain).
+
+A run's ``problem`` is ``(pool size, pool key)``: problem i of a run's pool is drawn from ``fold_in(pool key, i)``
+(``tasks.maze_paths.sample_pool_batch``), so every level of a factor and every seed trains in one compiled program
+and a pool of ``FRESH`` is a fresh maze per example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mesaopt.errors import MesaoptError
+from mesaopt.experiments.maze_search.evaluate import correct_on_ladder
+from mesaopt.experiments.maze_search.train import IN_CHANNELS, path_loss, progressive_loss
+from mesaopt.experiments.shared.common import take
+from mesaopt.experiments.shared.icl import check_positive
+from mesaopt.models.thinking import RecurrentThinker
+from mesaopt.optimizers.chunks import train_in_chunks
+from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
+from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch, sample_pool_batch
+
+FRESH = 2**31 - 1
+"""Pool size that stands for a fresh maze per example."""
+
+
+@dataclass(frozen=True)
+class ThinkerSetup:
+    """What the factors hold fixed: the maze sizes, the network, its training and its tests."""
+
+    side: int = 7
+    """Training maze side (odd, >= 5); novel-maze accuracy is measured at this side too."""
+    extrapolation_side: int = 15
+    """Side of the larger test mazes (odd, > side)."""
+    width: int = 16
+    """Channels of the thinking state."""
+    train_iterations: int = 20
+    """Most iterations in training (the progressive loss's range)."""
+    gradient_window: int = 10
+    """Iterations with a gradient at the end of each training pass (<= train_iterations)."""
+    test_iterations: tuple[int, ...] = (5, 10, 20, 40, 80)
+    """Test-time iteration ladder (increasing; must include train_iterations)."""
+    steps: int = 2000
+    """Gradient steps per network."""
+    batch_size: int = 32
+    """Mazes per step."""
+    learning_rate: float = 3e-3
+    """AdamW peak learning rate (warm-up 50 steps, cosine decay)."""
+    weight_decay: float = 0.3
+    """AdamW weight decay (maze-search's default: a description-length pressure held fixed here)."""
+    eval_mazes: int = 100
+    """Test mazes per side, and most pool mazes scored for training accuracy."""
+    n_chunks: int = 10
+    """Training is streamed in this many chunks (progress, resume)."""
+
+    def validate(self) -> None:
+        """One-line ``MesaoptError`` naming the first impossible value and the allowed ones."""
+        MazePathTask(self.side).validate()
+        MazePathTask(self.extrapolation_side).validate()
+        if self.extrapolation_side <= self.side:
+            raise MesaoptError(f"extrapolation_side must be larger than side ({self.side}), "
+                               f"got {self.extrapolation_side}")
+        check_positive(width=self.width, train_iterations=self.train_iterations, steps=self.steps,
+                       batch_size=self.batch_size, eval_mazes=self.eval_mazes, n_chunks=self.n_chunks,
+                       gradient_window=self.gradient_window)
+        if self.gradient_window > self.train_iterations:
+            raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
+                               f"got {self.gradient_window}")
+        ladder = list(self.test_iterations)
+        if not ladder or ladder != sorted(set(ladder)) or ladder[0] < 1 or self.train_iterations not in ladder:
+            raise MesaoptError(f"test_iterations must be increasing whole numbers >= 1 that include "
+                               f"train_iterations ({self.train_iterations}), got {tuple(ladder)}")
+
+    def supervised(self, **overrides) -> SupervisedConfig:
+        """The optimizer config (``overrides`` replace fields, e.g. a factor's weight decay)."""
+        fields = {"learning_rate": self.learning_rate, "steps": self.steps, "batch_size": self.batch_size,
+                  "warmup_steps": 50, "weight_decay": self.weight_decay, **overrides}
+        return SupervisedConfig(**fields)
+
+
+def pool_problems(pool_sizes, key) -> tuple[jax.Array, jax.Array]:
+    """``(sizes [runs], pool key data [runs, ...])``: one independent pool per run."""
+    keys = jax.random.split(key, len(pool_sizes))
+    return jnp.asarray(pool_sizes, jnp.int32), jax.vmap(jax.random.key_data)(keys)
+
+
+LOSSES = ("progressive", "every_iteration")
+"""Training losses: ``progressive`` (maze-search's: the loss at the end of a random number of iterations) and
+``every_iteration`` (the mean loss after each of 1 .. train_iterations iterations, all differentiated: it rewards
+being right early, a time pressure)."""
+
+
+def every_iteration_loss(model: RecurrentThinker, batch, iterations: int) -> jax.Array:
+    """Mean over ``k = 1 .. iterations`` of the loss of the readout after ``k`` iterations."""
+    states = model.think(batch.images, iterations, every_state=True)
+    return jax.vmap(lambda state: path_loss(model.readout(state), batch.path))(states).mean()
+
+
+def make_pool_trainer(setup: ThinkerSetup, train_iterations: int | None = None, loss: str = "progressive",
+                      **overrides):
+    """Supervised training of a :class:`RecurrentThinker` on each run's pool, with one of :data:`LOSSES`;
+    ``overrides`` replace optimizer fields (e.g. ``weight_decay``)."""
+    if loss not in LOSSES:
+        raise MesaoptError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+    task = MazePathTask(setup.side)
+    iterations = setup.train_iterations if train_iterations is None else train_iterations
+    window = min(setup.gradient_window, iterations)
+
+    def loss_fn(model, key, step, problem):
+        size, pool = problem
+        k_batch, k_depth = jax.random.split(key)
+        batch = sample_pool_batch(jax.random.wrap_key_data(pool), size, k_batch, task, setup.batch_size)
+        if loss == "every_iteration":
+            return every_iteration_loss(model, batch, iterations)
+        return progressive_loss(model, batch, k_depth, iterations, window)
+
+    return make_supervised(setup.supervised(**overrides),
+                           lambda k: RecurrentThinker(IN_CHANNELS, width=setup.width, key=k), loss_fn)
+
+
+def train_pool_runs(setup: ThinkerSetup, trainer, problems, key, ctx) -> tuple:
+    """Train one network per run (runs split over the devices, one after the other on each), checkpointing each
+    chunk in the run's store; ``(params, final losses [runs], timings)``."""
+    n_runs = problems[0].shape[0]
+    state, metrics, timings = train_in_chunks(trainer, jax.random.split(key, n_runs), problems,
+                                              min(setup.n_chunks, trainer.n_steps), on_chunk=ctx.on_chunk,
+                                              store=ctx.checkpoints, sequential_runs=True)
+    final_loss = np.asarray(metrics["loss"])[:, -max(1, trainer.n_steps // 20):].mean(axis=1)
+    return state.params, final_loss, timings
+
+
+def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dict[str, np.ndarray]:
+    """Per run and iteration count of the ladder, exact-path accuracy on ``train`` (``eval_mazes`` problems drawn
+    uniformly from the run's pool), ``novel`` (fresh mazes of the training
+    side) and ``extrapolation`` (fresh mazes of the larger side): arrays ``[runs, len(test_iterations)]``."""
+    k_novel, k_large, k_pool = jax.random.split(key, 3)
+    ladder = tuple(setup.test_iterations)
+    run = jax.jit(lambda m, im, p: correct_on_ladder(m, im, p, ladder).mean(axis=1))
+    shared = {"novel": sample_maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
+              "extrapolation": sample_maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
+    sizes, pools = problems
+    out = {name: [] for name in ("train", "novel", "extrapolation")}
+    for r in range(sizes.shape[0]):
+        model = trainer.model(take(params, r))
+        pool = sample_pool_batch(jax.random.wrap_key_data(pools[r]), sizes[r], jax.random.fold_in(k_pool, r),
+                                 MazePathTask(setup.side), setup.eval_mazes)
+        out["train"].append(run(model, pool.images, pool.path))
+        for name, batch in shared.items():
+            out[name].append(run(model, batch.images, batch.path))
+    return {name: np.asarray(jnp.stack(rows)) for name, rows in out.items()}
+
+
+def search_measures(setup: ThinkerSetup, ladders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per run: ``train_accuracy`` and ``novel_accuracy`` at the training iteration count,
+    ``extrapolation_accuracy`` (the best over the ladder at the larger side) and ``thinking_gain`` (larger side:
+    accuracy at the most iterations minus at the training count)."""
+    at_train = list(setup.test_iterations).index(setup.train_iterations)
+    large = ladders["extrapolation"]
+    return {"train_accuracy": ladders["train"][:, at_train], "novel_accuracy": ladders["novel"][:, at_train],
+            "extrapolation_accuracy": large.max(axis=1), "thinking_gain": large[:, -1] - large[:, at_train]}
