@@ -110,7 +110,8 @@ def write_conditions_compression_html(run_dir: Path, report: dict) -> Path:
                 table=summary_table(report)),
         *([Section("Gradient descent", GRADIENT_EXPLANATION, images=[("gradient", _gradient_png(report))])]
           if h.get("levels") else []),
-        Section("Programs: test success", "Share of fresh mazes (training corners) that the selected program solves, against "
+        Section("Programs: test success", "Share of fresh mazes (training corners) that the selected program "
+                "solves, against "
                 "K, one line per step price.",
                 images=[("fresh", _by_k_png(report, "program_test_success", "fresh-maze success",
                                             "Generalization of the selected program")),

@@ -59,7 +59,8 @@ def toy_model_fit(effective_n: list[int], novel_mean: np.ndarray) -> dict:
     scaled = (novel_mean - novel_mean.min()) / span
     fit = fit_share_curve(effective_n, scaled, family="power")
     return {"family": fit.family, "fitted": True, "c": round(fit.c, 4), "a": fit.a, "budget_bits": fit.budget,
-            "r2": fit.r2, "n_half": fit.n_half, "at_grid_edge": fit.at_grid_edge, "measured_scaled": np.round(scaled, 4).tolist(),
+            "r2": fit.r2, "n_half": fit.n_half, "at_grid_edge": fit.at_grid_edge,
+            "measured_scaled": np.round(scaled, 4).tolist(),
             "predicted": fit.predicted}
 
 
