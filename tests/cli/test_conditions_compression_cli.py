@@ -7,12 +7,14 @@ import json
 import numpy as np
 import pytest
 
+from mesaopt.experiments.conditions_compression import ConditionsCompressionConfig
+from mesaopt.experiments.conditions_compression.gradient_arm import gradient_headline, gradient_levels
+
 HEADLINE = {"factor", "arms", "program_k", "program_lambda", "program_class", "algorithm_share", "program_bits",
             "program_test_success", "program_test_success_ci", "program_shifted_success",
             "program_shifted_success_ci", "program_target_feature", "goal_target_share", "goal_target_share_ci",
             "lookup_wins_from_lambda", "lookup_switch_lambda", "route_budget_hits", "move_cap", "program_n_seeds",
-            "levels", "train_accuracy", "novel_accuracy", "extrapolation_accuracy", "thinking_gain",
-            "novel_accuracy_ci", "extrapolation_accuracy_ci", "thinking_gain_ci", "n_seeds", "wall_seconds"}
+            "levels", "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -40,9 +42,19 @@ def test_a_run_stores_every_headline_name_indexed_by_k_and_lambda(smoke_run):
         assert np.asarray(h[name]).shape == shape, name
     ci = np.asarray(h["program_test_success_ci"])
     assert ci.shape == (*shape, 2) and np.all(ci[..., 0] <= np.asarray(h["program_test_success"]) + 1e-9)
-    assert len(report["records"]) == h["program_n_seeds"] == 3
-    assert h["levels"] == ["time"] and h["n_seeds"] == 2 and h["arms"] == ["gradient_descent", "program_search"]
-    assert len(h["novel_accuracy"]) == 1 and np.asarray(h["thinking_gain_ci"]).shape == (1, 2)
+    assert len(report["records"]) == h["program_n_seeds"] == 3 and h["arms"] == ["program_search"]
+
+
+def test_the_gradient_arm_has_a_level_per_weight_decay_then_time():
+    cfg = ConditionsCompressionConfig(weight_decays=(0.0, 1.0), time_pressure=True, gd_seeds=3)
+    levels = gradient_levels(cfg)
+    assert [lv.label for lv in levels] == cfg.gd_levels == ["weight decay 0", "weight decay 1", "time"]
+    assert [lv.trainer.cfg.weight_decay for lv in levels] == [0.0, 1.0, 0.0]
+    per_seed = {name: [[0.5, 0.7, 0.6]] * 3 for name in
+                ("train_accuracy", "novel_accuracy", "extrapolation_accuracy", "thinking_gain")}
+    h = gradient_headline(cfg, {"per_seed": per_seed})
+    assert h["levels"] == cfg.gd_levels and h["novel_accuracy"] == [0.6] * 3 and h["n_seeds"] == 3
+    assert h["novel_accuracy_ci"][0][0] < 0.6 < h["novel_accuracy_ci"][0][1]
 
 
 def test_description_length_selects_general_programs_and_a_time_price_selects_lookups(smoke_run):

@@ -5,9 +5,9 @@ experiments up here and nowhere else. Adding an experiment: ``docs/contributing.
 """
 
 from mesaopt.experiments import (absent_supervisor, conditions_compression, conditions_diversity,
-                                 evolutionary_suicide, evolved_reward, goodhart_chain, icl_diversity, icl_gd,
-                                 icl_regression, maze_misgen, maze_search, maze_search_misgen, nested, optimal_reward,
-                                 principal_agent)
+                                 conditions_statefulness, evolutionary_suicide, evolved_reward, goodhart_chain,
+                                 icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search, maze_search_misgen,
+                                 nested, optimal_reward, principal_agent)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -29,6 +29,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         nested.EXPERIMENT,
         conditions_compression.EXPERIMENT,
         conditions_diversity.EXPERIMENT,
+        conditions_statefulness.EXPERIMENT,
     )
 }
 """Every preset by name."""

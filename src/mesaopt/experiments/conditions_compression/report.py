@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mesaopt.experiments.shared.conditions_report import levels_png, levels_table
 from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 from mesaopt.reports.icl_plots import plot_curves
 from mesaopt.reports.plots import figure_png_bytes
@@ -56,17 +57,6 @@ def summary_table(report: dict) -> list[list[str]]:
     return rows
 
 
-def _gradient_png(report: dict) -> bytes:
-    h = report["headline"]
-    x = list(range(len(h["levels"])))
-    series = {label: (h[name], *np.asarray(h[f"{name}_ci"], float).T) for name, label in
-              (("novel_accuracy", "novel mazes"), ("extrapolation_accuracy", "larger mazes"),
-               ("thinking_gain", "thinking gain"))}
-    fig = plot_curves(x, series, xlabel="level: " + " | ".join(h["levels"]), ylabel="accuracy",
-                      title="Gradient descent under description or time pressure")
-    return figure_png_bytes(fig)
-
-
 def _by_k_png(report: dict, key: str, ylabel: str, title: str) -> bytes:
     h = report["headline"]
     series = {f"lam {lam:g}": _band(h, key, j) for j, lam in enumerate(h["program_lambda"])}
@@ -108,11 +98,11 @@ def write_conditions_compression_html(run_dir: Path, report: dict) -> Path:
     sections = [
         Section("Does description length select a searcher, and run time a lookup?", EXPLANATION,
                 table=summary_table(report)),
-        *([Section("Gradient descent", GRADIENT_EXPLANATION, images=[("gradient", _gradient_png(report))])]
+        *([Section("Gradient descent", GRADIENT_EXPLANATION, table=levels_table(h), images=[
+            ("gradient", levels_png(h, "Gradient descent under description or time pressure"))])]
           if h.get("levels") else []),
         Section("Programs: test success", "Share of fresh mazes (training corners) that the selected program "
-                "solves, against "
-                "K, one line per step price.",
+                "solves, against K, one line per step price.",
                 images=[("fresh", _by_k_png(report, "program_test_success", "fresh-maze success",
                                             "Generalization of the selected program")),
                         ("shifted", _by_k_png(report, "program_shifted_success", "shifted-goal success",

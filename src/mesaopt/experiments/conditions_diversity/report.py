@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mesaopt.reports.html import Section, mean_with_ci, write_html_report
-from mesaopt.reports.icl_plots import plot_curves
-from mesaopt.reports.plots import figure_png_bytes
+from mesaopt.experiments.shared.conditions_report import levels_png, levels_table
+from mesaopt.reports.html import Section, write_html_report
 
 EXPLANATION = (
     "RLO §2: the more distinct tasks a base optimizer must solve, the more it pays to learn one run-time optimizer "
@@ -21,30 +20,20 @@ EXPLANATION = (
     "seeds."
 )
 
-MEASURES = (("train_accuracy", "training pool"), ("novel_accuracy", "novel mazes"),
-            ("extrapolation_accuracy", "larger mazes, best over iterations"), ("thinking_gain", "thinking gain"))
-
-
 def summary_table(report: dict) -> list[list[str]]:
     """Header + one row per level."""
-    h = report["headline"]
-    rows = [["N", *(label for _, label in MEASURES)]]
-    for i, level in enumerate(h["levels"]):
-        rows.append([str(level), *(mean_with_ci(h[name][i], h[f"{name}_ci"][i]) for name, _ in MEASURES)])
-    return rows
+    return levels_table(report["headline"], first="N")
 
 
 def _curves_png(report: dict) -> bytes:
     h = report["headline"]
-    series = {label: (h[name], *np.asarray(h[f"{name}_ci"], float).T) for name, label in MEASURES}
-    fit = h["toy_model_fit"]
+    fit, extra = h["toy_model_fit"], {}
     if fit.get("fitted"):
         low, high = min(h["novel_accuracy"]), max(h["novel_accuracy"])
-        series["toy model (scaled to novel)"] = low + (high - low) * np.asarray(fit["predicted"], float)
-    vlines = {"N*": h["n_star"]} if h["n_star"] is not None else None
-    fig = plot_curves(h["effective_n"], series, xlabel="distinct training mazes N (fresh: examples seen)",
-                      ylabel="accuracy", title="Task diversity and learned search", logx=True, vlines=vlines)
-    return figure_png_bytes(fig)
+        extra["toy model (scaled to novel)"] = low + (high - low) * np.asarray(fit["predicted"], float)
+    return levels_png(h, "Task diversity and learned search", x=h["effective_n"], logx=True, extra=extra,
+                      xlabel="distinct training mazes N (fresh: examples seen)",
+                      vlines={"N*": h["n_star"]} if h["n_star"] is not None else None)
 
 
 def write_conditions_diversity_html(run_dir: Path, report: dict) -> Path:

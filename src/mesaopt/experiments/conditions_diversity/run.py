@@ -12,14 +12,9 @@ import numpy as np
 
 from mesaopt.detectors.stats import mean_ci
 from mesaopt.experiments.conditions_diversity.config import ConditionsDiversityConfig
-from mesaopt.experiments.shared.icl import ci_summary
 from mesaopt.experiments.shared.thinker_conditions import (FRESH, accuracy_ladders, make_pool_trainer, pool_problems,
-                                                           search_measures, train_pool_runs)
+                                                           search_measures, summarize_measures, train_pool_runs)
 from mesaopt.theory.search_tradeoff import fit_share_curve
-
-MEASURES = ("train_accuracy", "novel_accuracy", "extrapolation_accuracy", "thinking_gain")
-"""Per-network measurements, each reported per level with a 95 % t-interval over seeds."""
-
 
 def crossing_log2(log_n: np.ndarray, curve: np.ndarray, threshold: float) -> float:
     """``log2 N`` where ``curve`` first reaches ``threshold`` (linear between levels; inf if it never does)."""
@@ -91,12 +86,8 @@ def run_conditions_diversity(cfg: ConditionsDiversityConfig, ctx) -> dict:
 
 def headline(cfg: ConditionsDiversityConfig, per_level: dict, wall: float) -> dict:
     """The stable names (docs/conditions.md): lists aligned with ``levels``."""
-    out = {"factor": "diversity", "levels": cfg.levels, "effective_n": cfg.effective_n}
-    for name in MEASURES:
-        clip = (-1.0, 1.0) if name == "thinking_gain" else (0.0, 1.0)
-        cells = [ci_summary(row, clip=clip) for row in per_level[name]]
-        out[name] = [round(c["mean"], 4) for c in cells]
-        out[f"{name}_ci"] = [[round(x, 4) for x in c["ci"]] for c in cells]
+    out = {"factor": "diversity", "levels": cfg.levels, "effective_n": cfg.effective_n,
+           **summarize_measures(per_level)}
     star = n_star(cfg.effective_n, per_level["novel_accuracy"].T)
     out.update({"n_star": star["n_star"], "n_star_ci": star["n_star_ci"], "n_star_per_seed": star["per_seed"],
                 "n_star_threshold": star["threshold"],

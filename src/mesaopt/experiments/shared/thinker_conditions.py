@@ -10,6 +10,8 @@ and a pool of ``FRESH`` is a fresh maze per example.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -20,8 +22,8 @@ from mesaopt.errors import MesaoptError
 from mesaopt.experiments.maze_search.evaluate import correct_on_ladder
 from mesaopt.experiments.maze_search.train import IN_CHANNELS, path_loss, progressive_loss
 from mesaopt.experiments.shared.common import take
-from mesaopt.experiments.shared.icl import check_positive
-from mesaopt.models.thinking import RecurrentThinker
+from mesaopt.experiments.shared.icl import check_positive, ci_summary
+from mesaopt.models.thinking import FeedForwardThinker, RecurrentThinker
 from mesaopt.optimizers.chunks import train_in_chunks
 from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
 from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch, sample_pool_batch
@@ -124,6 +126,20 @@ def make_pool_trainer(setup: ThinkerSetup, train_iterations: int | None = None, 
                            lambda k: RecurrentThinker(IN_CHANNELS, width=setup.width, key=k), loss_fn)
 
 
+def make_feedforward_trainer(setup: ThinkerSetup, depth: int, width: int | None = None, **overrides):
+    """Supervised training of a :class:`FeedForwardThinker` (``depth`` untied blocks; the loss after all of them)
+    on each run's pool."""
+    task = MazePathTask(setup.side)
+
+    def loss_fn(model, key, step, problem):
+        size, pool = problem
+        batch = sample_pool_batch(jax.random.wrap_key_data(pool), size, key, task, setup.batch_size)
+        return path_loss(model(batch.images), batch.path)
+
+    return make_supervised(setup.supervised(**overrides), lambda k: FeedForwardThinker(
+        IN_CHANNELS, depth=depth, width=setup.width if width is None else width, key=k), loss_fn)
+
+
 def train_pool_runs(setup: ThinkerSetup, trainer, problems, key, ctx) -> tuple:
     """Train one network per run (runs split over the devices, one after the other on each), checkpointing each
     chunk in the run's store; ``(params, final losses [runs], timings)``."""
@@ -141,7 +157,10 @@ def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dic
     side) and ``extrapolation`` (fresh mazes of the larger side): arrays ``[runs, len(test_iterations)]``."""
     k_novel, k_large, k_pool = jax.random.split(key, 3)
     ladder = tuple(setup.test_iterations)
-    run = jax.jit(lambda m, im, p: correct_on_ladder(m, im, p, ladder).mean(axis=1))
+
+    def run(model, images, path):
+        return _ladder_accuracy(model, images, path, ladder)
+
     shared = {"novel": sample_maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
               "extrapolation": sample_maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
     sizes, pools = problems
@@ -156,11 +175,80 @@ def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dic
     return {name: np.asarray(jnp.stack(rows)) for name, rows in out.items()}
 
 
-def search_measures(setup: ThinkerSetup, ladders: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per run: ``train_accuracy`` and ``novel_accuracy`` at the training iteration count,
-    ``extrapolation_accuracy`` (the best over the ladder at the larger side) and ``thinking_gain`` (larger side:
-    accuracy at the most iterations minus at the training count)."""
-    at_train = list(setup.test_iterations).index(setup.train_iterations)
+@functools.partial(jax.jit, static_argnums=3)
+def _ladder_accuracy(model, images, path, ladder: tuple[int, ...]) -> jax.Array:
+    """Accuracy after each count of ``ladder`` (one compilation per model structure, shape and ladder)."""
+    return _correct_on_ladder(model, images, path, ladder).mean(axis=1)
+
+
+def _correct_on_ladder(model, images, path, ladder):
+    """``correct_on_ladder``; a fixed-depth network's one answer repeated along the ladder (it cannot think
+    longer, so its thinking gain is 0 by construction)."""
+    if isinstance(model, FeedForwardThinker):
+        right = jnp.all((jnp.argmax(model(images), axis=-1) == 1) == path, axis=(-2, -1))
+        return jnp.broadcast_to(right, (len(ladder), images.shape[0]))
+    return correct_on_ladder(model, images, path, ladder)
+
+
+def search_measures(setup: ThinkerSetup, ladders: dict[str, np.ndarray],
+                    train_iterations: int | None = None) -> dict[str, np.ndarray]:
+    """Per run: ``train_accuracy`` and ``novel_accuracy`` at the training iteration count (default
+    ``setup.train_iterations``; it must be on the ladder), ``extrapolation_accuracy`` (the best over the ladder at
+    the larger side) and ``thinking_gain`` (larger side: accuracy at the most iterations minus at the training
+    count)."""
+    at_train = list(setup.test_iterations).index(setup.train_iterations if train_iterations is None
+                                                 else train_iterations)
     large = ladders["extrapolation"]
     return {"train_accuracy": ladders["train"][:, at_train], "novel_accuracy": ladders["novel"][:, at_train],
             "extrapolation_accuracy": large.max(axis=1), "thinking_gain": large[:, -1] - large[:, at_train]}
+
+
+MEASURES = ("train_accuracy", "novel_accuracy", "extrapolation_accuracy", "thinking_gain")
+"""The per-network measurements of :func:`search_measures`, in report order."""
+
+
+def summarize_measures(per_level: dict) -> dict:
+    """``{name: [mean per level], name_ci: [[low, high] per level]}`` (95 % t-intervals over seeds) from
+    ``{name: [levels][seeds]}``: the factors' headline lists."""
+    out = {}
+    for name in MEASURES:
+        clip = (-1.0, 1.0) if name == "thinking_gain" else (0.0, 1.0)
+        cells = [ci_summary(row, clip=clip) for row in per_level[name]]
+        out[name] = [round(c["mean"], 4) for c in cells]
+        out[f"{name}_ci"] = [[round(x, 4) for x in c["ci"]] for c in cells]
+    return out
+
+
+@dataclass(frozen=True)
+class LevelSpec:
+    """One level of a factor: how its networks are trained and at which iteration count they are read."""
+
+    label: str
+    """Name in the report."""
+    trainer: object
+    """Its :class:`~mesaopt.optimizers.supervised.Supervised` (one compiled program per level)."""
+    train_iterations: int
+    """Iterations it trains with (a fixed-depth network: its depth), where novel accuracy and the gain are read."""
+
+
+def run_levels(setup: ThinkerSetup, levels: list[LevelSpec], n_seeds: int, ctx, key) -> dict:
+    """Train ``n_seeds`` networks per level on a fresh maze per example and measure them: ``{"per_seed": {measure:
+    [levels][seeds]}, "final_loss": [levels][seeds]}``. Level i > 0 checkpoints in its own store
+    (``ChunkCheckpoints(work_dir, tag=f"level-{i}")``), so a killed run resumes each level from its own chunks."""
+    from mesaopt.runs.resume import ChunkCheckpoints
+
+    k_pools, k_train, k_eval = jax.random.split(key, 3)
+    per_level, losses = {name: [] for name in MEASURES}, []
+    for i, level in enumerate(levels):
+        ctx.phase(f"{level.label}: training {n_seeds} networks ({level.trainer.n_steps} steps each)")
+        problems = pool_problems([FRESH] * n_seeds, jax.random.fold_in(k_pools, i))
+        store = ctx.checkpoints if i == 0 or ctx.checkpoints is None else ChunkCheckpoints(ctx.writer.work_dir,
+                                                                                             tag=f"level-{i}")
+        params, final_loss, _ = train_pool_runs(setup, level.trainer, problems, jax.random.fold_in(k_train, i),
+                                                dataclasses.replace(ctx, checkpoints=store))
+        ladders = accuracy_ladders(setup, level.trainer, params, problems, k_eval)
+        measures = search_measures(setup, ladders, level.train_iterations)
+        for name in MEASURES:
+            per_level[name].append(np.round(measures[name], 4).tolist())
+        losses.append(np.round(final_loss, 5).tolist())
+    return {"per_seed": per_level, "final_loss": losses}
