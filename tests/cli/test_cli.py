@@ -10,16 +10,24 @@ from mesaopt.cli import main
 from mesaopt.errors import CheckpointError, NotARunError
 
 TINY = ["--size", "5", "--region-sizes", "1", "5", "--n-seeds", "2", "--total-steps", "2048",
-        "--eval-episodes", "16", "--n-chunks", "2", "--ppo.n-envs", "16", "--ppo.n-steps", "16"]
+        "--eval-episodes", "16", "--n-chunks", "2", "--ppo.n-envs", "16", "--ppo.n-steps", "16",
+        "--layout-pool-size", "4"]
+"""maze-misgen's smoke config as flags: the stored run below is a copy of the session's smoke run, found again by
+its config hash."""
 HEADLINE_KEYS = {"region_sizes", "goal_rate_in_dist", "goal_rate_shifted", "proxy_rate_shifted",
                  "goal_rate_in_dist_ci", "goal_rate_shifted_ci", "proxy_rate_shifted_ci", "n_seeds",
                  "env_steps_per_seed", "wall_seconds"}
 
 
 @pytest.fixture(scope="module")
-def stored_run(tmp_path_factory):
+def stored_run(tmp_path_factory, smoke_run):
+    """``(root, run dir)``: a copy of the maze-misgen smoke run in a root of its own (no catalog: it is rebuilt)."""
+    import shutil
+
     root = tmp_path_factory.mktemp("runs")
-    return root, _run_ok(["run", "maze-misgen", "--root", str(root), *TINY])
+    source = Path(smoke_run("maze-misgen").path)
+    shutil.copytree(source, root / source.name)
+    return root, root / source.name
 
 
 def _run_ok(argv):
@@ -197,10 +205,11 @@ def test_diverging_training_stops_with_one_line_and_stores_nothing(tmp_path, cap
     assert not list(tmp_path.glob("icl-gd-*")) and not list((tmp_path / ".partial").iterdir())
 
 
-def test_the_full_diversity_study_runs_and_reports_at_a_tiny_budget(tmp_path):
-    run_dir = _run_ok(["run", "icl-diversity-full", "--root", str(tmp_path), "--pool-sizes", "1", "4", "--n-seeds",
-                       "1", "--train.steps", "20", "--eval-prompts", "64", "--n-chunks", "1",
-                       "--model.n-layers", "1", "--model.d-model", "8", "--model.d-mlp", "16"])
+def test_the_full_diversity_study_runs_and_reports_at_a_tiny_budget(smoke_run):
+    from mesaopt.experiments import EXPERIMENTS
+
+    run_dir = Path(smoke_run("icl-diversity-full").path)
     report = json.loads((run_dir / "report.json").read_text())
     assert run_dir.name.startswith("icl-diversity-full-") and report["preset"] == "icl-diversity-full"
-    assert report["headline"]["M"] == [1, 4] and (run_dir / "report.html").is_file()
+    smoke = EXPERIMENTS["icl-diversity-full"].smoke_config
+    assert report["headline"]["M"] == list(smoke.pool_sizes) and (run_dir / "report.html").is_file()

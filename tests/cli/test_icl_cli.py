@@ -11,9 +11,6 @@ from mesaopt.cli import main
 
 TINY_GD = ["--task.d", "3", "--task.n-context", "6", "--train.steps", "60", "--train.batch-size", "64",
            "--n-seeds", "2", "--eval-prompts", "128", "--n-chunks", "2"]
-TINY_MODEL = ["--model.d-model", "8", "--model.n-layers", "1", "--model.n-heads", "2", "--train.steps", "20",
-              "--train.batch-size", "16", "--n-seeds", "2", "--eval-prompts", "64", "--n-chunks", "2"]
-TINY_DIVERSITY = ["--task.d", "2", "--task.n-context", "4", "--pool-sizes", "1", "8", *TINY_MODEL]
 
 
 def _run_ok(argv) -> Path:
@@ -61,8 +58,8 @@ def test_icl_gd_run_headline(gd_run):
 
 @pytest.fixture(scope="module")
 def regression_run(smoke_run):
-    """The icl-regression smoke run (d = 2, 4 examples, one 8-wide layer, 20 steps); icl-gd above and
-    icl-diversity below go through the CLI."""
+    """The icl-regression smoke run (d = 2, 4 examples, one 8-wide layer, 20 steps); icl-gd above goes through
+    the CLI, icl-diversity below reads its smoke run too."""
     return Path(smoke_run("icl-regression").path)
 
 
@@ -77,8 +74,8 @@ def test_icl_regression_run_headline(regression_run):
     assert report["probe"]["layers"] == ["embed", "blocks.0"] and len(report["probe"]["r2_prediction"]) == 2
 
 
-def test_icl_diversity_run_headline(root):
-    report = _complete(_run_ok(["run", "icl-diversity", "--root", str(root), *TINY_DIVERSITY]))
+def test_icl_diversity_run_headline(smoke_run):
+    report = _complete(Path(smoke_run("icl-diversity").path))  # d = 2, M in {1, 8}, 20 steps
     h = report["headline"]
     assert h["M"] == [1, 8] and h["n_seeds"] == 2
     for key in ("dist_ridge_seen", "dist_dmmse_seen", "dist_ridge_new", "dist_dmmse_new"):

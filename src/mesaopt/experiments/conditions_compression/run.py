@@ -148,6 +148,7 @@ def headline(cfg: ConditionsCompressionConfig, records, wall: float) -> dict:
 def run_conditions_compression(cfg: ConditionsCompressionConfig, ctx) -> dict:
     """The gradient arm, then every seed's program searches and tests; the headline."""
     started = time.perf_counter()
+    cfg = cfg.resolved()
     cfg.validate()
     root, k_gradient = jax.random.split(jax.random.key(cfg.seed))
     gradient = run_gradient_arm(cfg, ctx, k_gradient) if cfg.gd_levels else None

@@ -62,6 +62,7 @@ def toy_model_fit(effective_n: list[int], novel_mean: np.ndarray) -> dict:
 def run_conditions_diversity(cfg: ConditionsDiversityConfig, ctx) -> dict:
     """Train, measure, summarize."""
     started = time.perf_counter()
+    cfg = cfg.resolved()
     cfg.validate()
     k_pools, k_train, k_eval = jax.random.split(jax.random.key(cfg.seed), 3)
     sizes = [n if n != "fresh" else FRESH for n in cfg.levels for _ in range(cfg.n_seeds)]

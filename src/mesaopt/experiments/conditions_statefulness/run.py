@@ -43,6 +43,7 @@ def statefulness_levels(cfg: ConditionsStatefulnessConfig) -> list[LevelSpec]:
 def run_conditions_statefulness(cfg: ConditionsStatefulnessConfig, ctx) -> dict:
     """Train and measure every level; the headline."""
     started = time.perf_counter()
+    cfg = cfg.resolved()
     cfg.validate()
     levels = statefulness_levels(cfg)
     arm = run_levels(cfg.setup, levels, cfg.n_seeds, ctx, jax.random.key(cfg.seed))

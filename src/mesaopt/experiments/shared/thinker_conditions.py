@@ -161,27 +161,36 @@ def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dic
     def run(model, images, path):
         return _ladder_accuracy(model, images, path, ladder)
 
-    shared = {"novel": sample_maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
-              "extrapolation": sample_maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
+    shared = {"novel": _maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
+              "extrapolation": _maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
     sizes, pools = problems
     out = {name: [] for name in ("train", "novel", "extrapolation")}
     for r in range(sizes.shape[0]):
         model = trainer.model(take(params, r))
-        pool = sample_pool_batch(jax.random.wrap_key_data(pools[r]), sizes[r], jax.random.fold_in(k_pool, r),
-                                 MazePathTask(setup.side), setup.eval_mazes)
+        pool = _pool_batch(pools[r], sizes[r], jax.random.fold_in(k_pool, r), MazePathTask(setup.side),
+                           setup.eval_mazes)
         out["train"].append(run(model, pool.images, pool.path))
         for name, batch in shared.items():
             out[name].append(run(model, batch.images, batch.path))
     return {name: np.asarray(jnp.stack(rows)) for name, rows in out.items()}
 
 
+_maze_batch = jax.jit(sample_maze_batch, static_argnums=(1, 2))
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _pool_batch(pool_key_data, pool_size, key, task: MazePathTask, batch_size: int):
+    """:func:`sample_pool_batch` from a run's pool key data, compiled once per task and batch size."""
+    return sample_pool_batch(jax.random.wrap_key_data(pool_key_data), pool_size, key, task, batch_size)
+
+
 @functools.partial(jax.jit, static_argnums=3)
 def _ladder_accuracy(model, images, path, ladder: tuple[int, ...]) -> jax.Array:
     """Accuracy after each count of ``ladder`` (one compilation per model structure, shape and ladder)."""
-    return _correct_on_ladder(model, images, path, ladder).mean(axis=1)
+    return ladder_correctness(model, images, path, ladder).mean(axis=1)
 
 
-def _correct_on_ladder(model, images, path, ladder):
+def ladder_correctness(model, images, path, ladder):
     """``correct_on_ladder``; a fixed-depth network's one answer repeated along the ladder (it cannot think
     longer, so its thinking gain is 0 by construction)."""
     if isinstance(model, FeedForwardThinker):
