@@ -132,6 +132,11 @@ def sample_maze_batch(key, task: MazePathTask, batch_size: int) -> MazeBatch:
     return MazeBatch(images=images, path=paths)
 
 
+draw_maze_batch = jax.jit(sample_maze_batch, static_argnums=(1, 2))
+""":func:`sample_maze_batch` compiled once per (task, batch size): for drawing test sets outside compiled code (the
+maze generator run op by op is ~100x slower). The task must be concrete (no traced goal region)."""
+
+
 def place_on_canvas(batch: MazeBatch, canvas: int, key) -> MazeBatch:
     """Pad each maze of ``batch`` with walls to ``canvas`` × ``canvas``, at a random even (row, column) offset
     per maze (rooms stay on even coordinates); the padding is closed, so the maze is the same problem."""

@@ -4,18 +4,20 @@ parameters: which of them learns to search (extrapolation, thinking gain)?"""
 
 from __future__ import annotations
 
+import dataclasses
+
+from mesaopt.experiments.conditions_diversity import SMOKE_CONFIG as DIVERSITY_SMOKE
 from mesaopt.experiments.conditions_statefulness.config import ConditionsStatefulnessConfig
 from mesaopt.experiments.conditions_statefulness.report import summary_table, write_conditions_statefulness_html
 from mesaopt.experiments.conditions_statefulness.run import run_conditions_statefulness
 from mesaopt.experiments.record import Experiment
-from mesaopt.experiments.shared.thinker_conditions import ThinkerSetup
 
 SMOKE_CONFIG = ConditionsStatefulnessConfig(
-    iterations=(2,), untied_depth=0, n_seeds=2,
-    setup=ThinkerSetup(side=5, extrapolation_side=7, width=4, train_iterations=2, gradient_window=2,
-                       test_iterations=(1, 2, 4, 8), steps=20, batch_size=8, eval_mazes=16, n_chunks=1))
-"""One recurrent level at toy sizes: the run goes end to end in seconds (learning is not asserted from 20 steps; the
-untied controls' pieces have their own tests, each level kind costs a compilation)."""
+    iterations=(10,), untied_depth=0, n_seeds=2,
+    setup=dataclasses.replace(DIVERSITY_SMOKE.setup, steps=20, n_chunks=1))
+"""One recurrent level, 20 steps, in ``conditions-diversity``'s smoke setup (its evaluation programs are compiled
+once for both): the run goes end to end in seconds (learning is not asserted; the untied controls' pieces have
+their own tests, and each level kind costs a compilation)."""
 
 EXPERIMENT = Experiment(
     name="conditions-statefulness",

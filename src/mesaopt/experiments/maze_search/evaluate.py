@@ -10,7 +10,7 @@ import numpy as np
 from mesaopt.detectors import search
 from mesaopt.experiments.maze_search.config import MazeSearchConfig
 from mesaopt.experiments.shared.common import take
-from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
+from mesaopt.tasks.maze_paths import MazePathTask, draw_maze_batch
 
 
 def correct_on_ladder(model, images, path, ladder: tuple[int, ...]) -> jax.Array:
@@ -38,7 +38,7 @@ def _ladder_fn(kind: str, ladder: tuple[int, ...]):
 def test_batches(cfg: MazeSearchConfig, key) -> dict[int, object]:
     """The test mazes of every side (the same for every model and seed)."""
     keys = jax.random.split(key, len(cfg.test_sides))
-    return {side: sample_maze_batch(k, MazePathTask(side, cfg.goal_region and min(cfg.goal_region, (side + 1) // 2)),
+    return {side: draw_maze_batch(k, MazePathTask(side, cfg.goal_region and min(cfg.goal_region, (side + 1) // 2)),
                                     cfg.eval_mazes)
             for side, k in zip(cfg.test_sides, keys)}
 
@@ -67,7 +67,7 @@ def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     each candidate's rounds, probes, retargeting, swap, goal ablation."""
     side = cfg.detector_side
     k_maze, k_goal = jax.random.split(key)
-    batch = sample_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
+    batch = draw_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
     most = cfg.test_iterations[-1]
     correct = jax.jit(search.correct_by_iteration, static_argnums=3)(model, batch.images, batch.path, most)
     solve = np.asarray(search.solve_iterations(correct))

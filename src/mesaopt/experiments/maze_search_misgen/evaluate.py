@@ -10,7 +10,7 @@ import numpy as np
 from mesaopt.detectors import search
 from mesaopt.experiments.maze_search_misgen.config import MazeSearchMisgenConfig
 from mesaopt.experiments.shared.common import take
-from mesaopt.tasks.maze_paths import MazeBatch, MazePathTask, sample_maze_batch
+from mesaopt.tasks.maze_paths import MazeBatch, MazePathTask, draw_maze_batch
 
 N_EXAMPLES = 3
 """Shifted test mazes per condition whose predictions (first seed) the report draws."""
@@ -28,8 +28,8 @@ def condition_batches(cfg: MazeSearchMisgenConfig, region: int, key) -> dict[str
     """The in-distribution and shifted test mazes of one condition (the same for each of its seeds)."""
     k_in, k_shift = jax.random.split(key)
     side = cfg.test_side
-    return {"in_dist": sample_maze_batch(k_in, MazePathTask(side, region), cfg.eval_mazes),
-            "shifted": sample_maze_batch(k_shift, MazePathTask(side, region, goal_outside_region=True), cfg.eval_mazes)}
+    return {"in_dist": draw_maze_batch(k_in, MazePathTask(side, region), cfg.eval_mazes),
+            "shifted": draw_maze_batch(k_shift, MazePathTask(side, region, goal_outside_region=True), cfg.eval_mazes)}
 
 
 def _predict(model, images, iterations: int):

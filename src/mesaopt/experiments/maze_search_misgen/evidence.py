@@ -22,7 +22,7 @@ from mesaopt.experiments.maze_search_misgen.config import MazeSearchMisgenConfig
 from mesaopt.experiments.maze_search_misgen.run import load_trained_thinkers
 from mesaopt.experiments.shared.common import take
 from mesaopt.experiments.shared.icl import ci_summary
-from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
+from mesaopt.tasks.maze_paths import MazePathTask, draw_maze_batch
 from mesaopt.tasks.maze_algorithms import CANDIDATES
 
 MIN_TARGET_RATE = 0.25
@@ -40,7 +40,7 @@ def detector_config(cfg: MazeSearchMisgenConfig) -> MazeSearchConfig:
 def thinking_gains(cfg: MazeSearchMisgenConfig, models: list, region: int, key) -> np.ndarray:
     """Per network: exact-path accuracy after the most ``test_iterations`` minus after ``train_iterations``, on
     in-distribution (goal in the block) mazes of ``evidence_side``."""
-    batch = sample_maze_batch(key, MazePathTask(cfg.evidence_side, region), cfg.probe_mazes)
+    batch = draw_maze_batch(key, MazePathTask(cfg.evidence_side, region), cfg.probe_mazes)
     ladder = (cfg.train_iterations, cfg.test_iterations[-1])
     gains = []
     for model in models:

@@ -26,7 +26,7 @@ from mesaopt.experiments.shared.icl import check_positive, ci_summary
 from mesaopt.models.thinking import FeedForwardThinker, RecurrentThinker
 from mesaopt.optimizers.chunks import train_in_chunks
 from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
-from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch, sample_pool_batch
+from mesaopt.tasks.maze_paths import MazePathTask, draw_maze_batch, sample_pool_batch
 
 FRESH = 2**31 - 1
 """Pool size that stands for a fresh maze per example."""
@@ -161,8 +161,8 @@ def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dic
     def run(model, images, path):
         return _ladder_accuracy(model, images, path, ladder)
 
-    shared = {"novel": _maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
-              "extrapolation": _maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
+    shared = {"novel": draw_maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
+              "extrapolation": draw_maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
     sizes, pools = problems
     out = {name: [] for name in ("train", "novel", "extrapolation")}
     for r in range(sizes.shape[0]):
@@ -173,9 +173,6 @@ def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dic
         for name, batch in shared.items():
             out[name].append(run(model, batch.images, batch.path))
     return {name: np.asarray(jnp.stack(rows)) for name, rows in out.items()}
-
-
-_maze_batch = jax.jit(sample_maze_batch, static_argnums=(1, 2))
 
 
 @functools.partial(jax.jit, static_argnums=(3, 4))
