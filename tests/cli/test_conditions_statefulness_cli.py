@@ -35,17 +35,17 @@ def test_bad_input_is_one_line_and_writes_nothing(args, needle, bad_input):
 def test_a_run_stores_every_headline_name_aligned_with_the_levels(smoke_run):
     h = json.loads((smoke_run("conditions-statefulness").path / "report.json").read_text())["headline"]
     assert HEADLINE <= set(h) and h["factor"] == "statefulness"
-    assert h["levels"] == ["recurrent T 10"] and h["train_iterations"] == [10] and h["weight_tied"] == [True]
+    assert h["levels"] == ["recurrent T 4"] and h["train_iterations"] == [4] and h["weight_tied"] == [True]
     assert np.asarray(h["novel_accuracy_ci"]).shape == (1, 2) and h["n_seeds"] == 2
 
 
 def test_the_levels_are_the_recurrent_counts_then_the_two_untied_controls():
-    cfg = dataclasses.replace(SMOKE_CONFIG, iterations=(5, 10), untied_depth=5)
+    cfg = dataclasses.replace(SMOKE_CONFIG, iterations=(2, 4), untied_depth=8)
     levels = statefulness_levels(cfg)
     narrow = equal_parameter_width(cfg)
-    assert [lv.label for lv in levels] == ["recurrent T 5", "recurrent T 10", "untied depth 5",
-                                           f"untied depth 5, width {narrow}"]
-    assert [lv.train_iterations for lv in levels] == [5, 10, 5, 5]
+    assert [lv.label for lv in levels] == ["recurrent T 2", "recurrent T 4", "untied depth 8",
+                                           f"untied depth 8, width {narrow}"]
+    assert [lv.train_iterations for lv in levels] == [2, 4, 8, 8]
     counts = [parameter_count(lv.trainer) for lv in levels]
     assert counts[2] > counts[0] == counts[1] >= counts[3]
 
@@ -53,7 +53,7 @@ def test_the_levels_are_the_recurrent_counts_then_the_two_untied_controls():
 def test_an_untied_network_reads_the_same_answer_at_every_count_of_the_ladder():
     model = make_feedforward_trainer(SMOKE_CONFIG.setup, 2).model_factory(jax.random.key(0))
     batch = sample_maze_batch(jax.random.key(1), MazePathTask(5), 4)
-    rows = np.asarray(ladder_correctness(model, batch.images, batch.path, (5, 10, 20)))
+    rows = np.asarray(ladder_correctness(model, batch.images, batch.path, (2, 4, 8)))
     assert rows.shape == (3, 4) and np.all(rows == rows[:1])
 
 

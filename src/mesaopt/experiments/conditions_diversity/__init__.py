@@ -11,10 +11,11 @@ from mesaopt.experiments.record import Experiment
 from mesaopt.experiments.shared.thinker_conditions import ThinkerSetup
 
 SMOKE_CONFIG = ConditionsDiversityConfig(
-    pool_sizes=(1, 64), n_seeds=2,
-    setup=ThinkerSetup(side=5, extrapolation_side=9, width=8, train_iterations=10, gradient_window=5,
-                       test_iterations=(5, 10, 20), steps=150, batch_size=16, eval_mazes=32, n_chunks=2))
-"""Side-5 mazes, 3 levels x 2 seeds, 150 steps: seconds, and a pool of one maze is already memorized."""
+    pool_sizes=(1,), n_seeds=2,
+    setup=ThinkerSetup(side=5, extrapolation_side=7, width=8, train_iterations=4, gradient_window=2,
+                       test_iterations=(2, 4, 8), steps=100, batch_size=16, eval_mazes=32, n_chunks=2))
+"""Side-5 mazes, one maze and fresh mazes x 2 seeds, 100 steps: seconds, and the pool of one maze is already
+memorized."""
 
 EXPERIMENT = Experiment(
     name="conditions-diversity",

@@ -13,7 +13,7 @@ from mesaopt.experiments.conditions_statefulness.run import run_conditions_state
 from mesaopt.experiments.record import Experiment
 
 SMOKE_CONFIG = ConditionsStatefulnessConfig(
-    iterations=(10,), untied_depth=0, n_seeds=2,
+    iterations=(4,), untied_depth=0, n_seeds=2,
     setup=dataclasses.replace(DIVERSITY_SMOKE.setup, steps=20, n_chunks=1))
 """One recurrent level, 20 steps, in ``conditions-diversity``'s smoke setup (its evaluation programs are compiled
 once for both): the run goes end to end in seconds (learning is not asserted; the untied controls' pieces have

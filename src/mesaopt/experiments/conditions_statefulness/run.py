@@ -15,9 +15,9 @@ from mesaopt.experiments.shared.thinker_conditions import (LevelSpec, make_feedf
 
 
 def parameter_count(trainer) -> int:
-    """Trainable numbers in one network of ``trainer``."""
-    model = trainer.model_factory(jax.random.key(0))
-    return int(sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_array))))
+    """Trainable numbers in one network of ``trainer`` (from the shapes alone: nothing is initialized)."""
+    shapes = jax.eval_shape(lambda: eqx.filter(trainer.model_factory(jax.random.key(0)), eqx.is_array))
+    return int(sum(x.size for x in jax.tree_util.tree_leaves(shapes)))
 
 
 def equal_parameter_width(cfg: ConditionsStatefulnessConfig) -> int:
