@@ -4,10 +4,11 @@
 experiments up here and nowhere else. Adding an experiment: ``docs/contributing.md``.
 """
 
-from mesaopt.experiments import (absent_supervisor, conditions_compression, conditions_diversity,
-                                 conditions_statefulness, evolutionary_suicide, evolved_reward, goodhart_chain,
-                                 icl_diversity, icl_gd, icl_regression, maze_misgen, maze_search, maze_search_misgen,
-                                 nested, optimal_reward, principal_agent)
+from mesaopt.experiments import (absent_supervisor, conditions, conditions_compression, conditions_diversity,
+                                 conditions_hardcoded, conditions_imitation, conditions_statefulness,
+                                 evolutionary_suicide, evolved_reward, goodhart_chain, icl_diversity, icl_gd,
+                                 icl_regression, maze_misgen, maze_search, maze_search_misgen, nested, optimal_reward,
+                                 principal_agent)
 from mesaopt.experiments.record import Experiment, RunContext
 
 EXPERIMENTS: dict[str, Experiment] = {
@@ -27,8 +28,11 @@ EXPERIMENTS: dict[str, Experiment] = {
         goodhart_chain.EXPERIMENT,
         principal_agent.EXPERIMENT,
         nested.EXPERIMENT,
+        conditions.EXPERIMENT,
         conditions_compression.EXPERIMENT,
         conditions_diversity.EXPERIMENT,
+        conditions_hardcoded.EXPERIMENT,
+        conditions_imitation.EXPERIMENT,
         conditions_statefulness.EXPERIMENT,
     )
 }

@@ -26,7 +26,8 @@ from mesaopt.experiments.shared.icl import check_positive, ci_summary
 from mesaopt.models.thinking import FeedForwardThinker, RecurrentThinker
 from mesaopt.optimizers.chunks import train_in_chunks
 from mesaopt.optimizers.supervised import SupervisedConfig, make_supervised
-from mesaopt.tasks.maze_paths import MazePathTask, draw_maze_batch, sample_pool_batch
+from mesaopt.tasks.maze_paths import MazeBatch, MazePathTask, draw_maze_batch, sample_pool_batch
+from mesaopt.tasks.maze_walks import wall_follower_cells
 
 FRESH = 2**31 - 1
 """Pool size that stands for a fresh maze per example."""
@@ -92,6 +93,30 @@ def pool_problems(pool_sizes, key) -> tuple[jax.Array, jax.Array]:
     return jnp.asarray(pool_sizes, jnp.int32), jax.vmap(jax.random.key_data)(keys)
 
 
+TARGETS = ("path", "wall_follower")
+"""What a network is trained to mark: ``path`` (the start-goal path, what a BFS planner walks: maze-search's
+target) or ``wall_follower`` (every cell the left-hand wall follower visits on its way to the goal,
+:func:`mesaopt.tasks.maze_walks.wall_follower_cells`: a non-optimizer's trajectory)."""
+
+
+def check_target(target: str) -> None:
+    """One-line ``MesaoptError`` unless ``target`` is one of :data:`TARGETS`."""
+    if target not in TARGETS:
+        raise MesaoptError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+
+
+def relabel(batch: MazeBatch, target: str) -> MazeBatch:
+    """``batch`` with its ``path`` replaced by ``target``'s cells (:data:`TARGETS`)."""
+    check_target(target)
+    if target == "path":
+        return batch
+    return batch._replace(path=_wall_follower_batch(batch.images))
+
+
+_wall_follower_batch = jax.jit(jax.vmap(wall_follower_cells))
+"""The wall follower's cells for a batch of images (compiled once per shape)."""
+
+
 LOSSES = ("progressive", "every_iteration")
 """Training losses: ``progressive`` (maze-search's: the loss at the end of a random number of iterations) and
 ``every_iteration`` (the mean loss after each of 1 .. train_iterations iterations, all differentiated: it rewards
@@ -105,19 +130,22 @@ def every_iteration_loss(model: RecurrentThinker, batch, iterations: int) -> jax
 
 
 def make_pool_trainer(setup: ThinkerSetup, train_iterations: int | None = None, loss: str = "progressive",
-                      **overrides):
-    """Supervised training of a :class:`RecurrentThinker` on each run's pool, with one of :data:`LOSSES`;
-    ``overrides`` replace optimizer fields (e.g. ``weight_decay``)."""
+                      task: MazePathTask | None = None, target: str = "path", **overrides):
+    """Supervised training of a :class:`RecurrentThinker` on each run's pool, with one of :data:`LOSSES`, on
+    ``task`` (default: any goal at the setup's side), marking ``target`` (:data:`TARGETS`); ``overrides`` replace
+    optimizer fields (e.g. ``weight_decay``)."""
     if loss not in LOSSES:
         raise MesaoptError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
-    task = MazePathTask(setup.side)
+    check_target(target)
+    task = MazePathTask(setup.side) if task is None else task
     iterations = setup.train_iterations if train_iterations is None else train_iterations
     window = min(setup.gradient_window, iterations)
 
     def loss_fn(model, key, step, problem):
         size, pool = problem
         k_batch, k_depth = jax.random.split(key)
-        batch = sample_pool_batch(jax.random.wrap_key_data(pool), size, k_batch, task, setup.batch_size)
+        batch = relabel(sample_pool_batch(jax.random.wrap_key_data(pool), size, k_batch, task, setup.batch_size),
+                        target)
         if loss == "every_iteration":
             return every_iteration_loss(model, batch, iterations)
         return progressive_loss(model, batch, k_depth, iterations, window)
@@ -151,9 +179,10 @@ def train_pool_runs(setup: ThinkerSetup, trainer, problems, key, ctx) -> tuple:
     return state.params, final_loss, timings
 
 
-def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dict[str, np.ndarray]:
-    """Per run and iteration count of the ladder, exact-path accuracy on ``train`` (``eval_mazes`` problems drawn
-    uniformly from the run's pool), ``novel`` (fresh mazes of the training
+def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key, target: str = "path"
+                     ) -> dict[str, np.ndarray]:
+    """Per run and iteration count of the ladder, exact accuracy (every cell right, against ``target``'s cells) on
+    ``train`` (``eval_mazes`` problems drawn uniformly from the run's pool), ``novel`` (fresh mazes of the training
     side) and ``extrapolation`` (fresh mazes of the larger side): arrays ``[runs, len(test_iterations)]``."""
     k_novel, k_large, k_pool = jax.random.split(key, 3)
     ladder = tuple(setup.test_iterations)
@@ -163,12 +192,13 @@ def accuracy_ladders(setup: ThinkerSetup, trainer, params, problems, key) -> dic
 
     shared = {"novel": draw_maze_batch(k_novel, MazePathTask(setup.side), setup.eval_mazes),
               "extrapolation": draw_maze_batch(k_large, MazePathTask(setup.extrapolation_side), setup.eval_mazes)}
+    shared = {name: relabel(batch, target) for name, batch in shared.items()}
     sizes, pools = problems
     out = {name: [] for name in ("train", "novel", "extrapolation")}
     for r in range(sizes.shape[0]):
         model = trainer.model(take(params, r))
-        pool = _pool_batch(pools[r], sizes[r], jax.random.fold_in(k_pool, r), MazePathTask(setup.side),
-                           setup.eval_mazes)
+        pool = relabel(_pool_batch(pools[r], sizes[r], jax.random.fold_in(k_pool, r), MazePathTask(setup.side),
+                                   setup.eval_mazes), target)
         out["train"].append(run(model, pool.images, pool.path))
         for name, batch in shared.items():
             out[name].append(run(model, batch.images, batch.path))
@@ -235,26 +265,37 @@ class LevelSpec:
     """Its :class:`~mesaopt.optimizers.supervised.Supervised` (one compiled program per level)."""
     train_iterations: int
     """Iterations it trains with (a fixed-depth network: its depth), where novel accuracy and the gain are read."""
+    target: str = "path"
+    """What it is trained to mark and scored against (:data:`TARGETS`)."""
 
 
-def run_levels(setup: ThinkerSetup, levels: list[LevelSpec], n_seeds: int, ctx, key) -> dict:
-    """Train ``n_seeds`` networks per level on a fresh maze per example and measure them: ``{"per_seed": {measure:
-    [levels][seeds]}, "final_loss": [levels][seeds]}``. Level i > 0 checkpoints in its own store
-    (``ChunkCheckpoints(work_dir, tag=f"level-{i}")``), so a killed run resumes each level from its own chunks."""
+def level_store(ctx, tag: str | None):
+    """``ctx``'s checkpoint store (``tag`` None) or a store of its own in the run's work directory, so that a killed
+    run resumes each training phase from that phase's chunks."""
     from mesaopt.runs.resume import ChunkCheckpoints
 
+    if tag is None or ctx.checkpoints is None:
+        return ctx.checkpoints
+    return ChunkCheckpoints(ctx.writer.work_dir, tag=tag)
+
+
+def run_levels(setup: ThinkerSetup, levels: list[LevelSpec], n_seeds: int, ctx, key,
+               keep_params: bool = False) -> dict:
+    """Train ``n_seeds`` networks per level on a fresh maze per example and measure them: ``{"per_seed": {measure:
+    [levels][seeds]}, "final_loss": [levels][seeds]}`` (and with ``keep_params`` the trained ``"params"`` per
+    level). Level i > 0 checkpoints in its own store (:func:`level_store`, tag ``level-i``)."""
     k_pools, k_train, k_eval = jax.random.split(key, 3)
-    per_level, losses = {name: [] for name in MEASURES}, []
+    per_level, losses, kept = {name: [] for name in MEASURES}, [], []
     for i, level in enumerate(levels):
         ctx.phase(f"{level.label}: training {n_seeds} networks ({level.trainer.n_steps} steps each)")
         problems = pool_problems([FRESH] * n_seeds, jax.random.fold_in(k_pools, i))
-        store = ctx.checkpoints if i == 0 or ctx.checkpoints is None else ChunkCheckpoints(ctx.writer.work_dir,
-                                                                                             tag=f"level-{i}")
+        store = level_store(ctx, None if i == 0 else f"level-{i}")
         params, final_loss, _ = train_pool_runs(setup, level.trainer, problems, jax.random.fold_in(k_train, i),
                                                 dataclasses.replace(ctx, checkpoints=store))
-        ladders = accuracy_ladders(setup, level.trainer, params, problems, k_eval)
+        ladders = accuracy_ladders(setup, level.trainer, params, problems, k_eval, level.target)
         measures = search_measures(setup, ladders, level.train_iterations)
         for name in MEASURES:
             per_level[name].append(np.round(measures[name], 4).tolist())
         losses.append(np.round(final_loss, 5).tolist())
-    return {"per_seed": per_level, "final_loss": losses}
+        kept.append(params)
+    return {"per_seed": per_level, "final_loss": losses, **({"params": kept} if keep_params else {})}

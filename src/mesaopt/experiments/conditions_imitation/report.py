@@ -1,0 +1,61 @@
+"""The ``report.html`` of a ``conditions-imitation`` run and its terminal table, from ``report.json`` alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mesaopt.experiments.shared.conditions_report import levels_png, levels_table
+from mesaopt.reports.html import Section, mean_with_ci, write_html_report
+
+EXPLANATION = (
+    "RLO §2: modelling other optimizers — a model trained to predict an optimizer may have to become one. The same "
+    "recurrent thinker, with the same loss and mazes, is trained to mark either the cells a BFS planner walks (the "
+    "shortest start-goal path: an optimizer's output) or every cell the left-hand wall follower visits on its way "
+    "to the goal (a fixed local rule with no objective). Each network is scored against its own target. In a "
+    "perfect maze the start-goal path is unique, so any walker that reaches the goal without loops marks the same "
+    "cells: the non-optimizer differs by its detours, and its targets hold more cells (see the last column). "
+    "Intervals: 95 % t-intervals over seeds."
+)
+TRACKING_TEXT = (
+    "Does a network's compute track a search? On fresh larger mazes, the iteration at which each maze is first "
+    "solved is regressed on the rounds of a BFS wavefront from the start to the goal (path length), of dead-end "
+    "filling, and on the wall follower's moves: R² per network, mean over the networks that solved at least 10 "
+    "of the larger mazes (their count in the last column; a dash where none did)."
+)
+TRACKED_LABELS = {"path_length": "R² vs path length", "dead_end_filling": "R² vs dead-end filling",
+                  "wall_follower_moves": "R² vs wall-follower moves"}
+
+
+def summary_table(report: dict) -> list[list[str]]:
+    """Header + one row per imitated walker, with its mean target cells."""
+    h = report["headline"]
+    rows = levels_table(h, first="level")
+    rows[0].append("target cells")
+    for row, cells in zip(rows[1:], h["target_cells"]):
+        row.append(f"{cells:.1f}")
+    return rows
+
+
+def tracking_table(h: dict) -> list[list[str]]:
+    """Per level, the R² of solve iterations against each candidate's rounds."""
+    rows = [["level", *TRACKED_LABELS.values(), "networks"]]
+    for i, level in enumerate(h["levels"]):
+        cells = ["—" if h[f"r2_{m}"][i] is None else mean_with_ci(h[f"r2_{m}"][i], h[f"r2_{m}_ci"][i])
+                 for m in TRACKED_LABELS]
+        rows.append([level, *cells, str(h["r2_networks"][i])])
+    return rows
+
+
+def write_conditions_imitation_html(run_dir: Path, report: dict) -> Path:
+    """Write ``report.html`` into ``run_dir``; returns its path."""
+    h, setup = report["headline"], report["config"]["setup"]
+    summary = [("mazes", f"side {setup['side']} in training, side {setup['extrapolation_side']} for extrapolation; "
+                         f"test ladder {setup['test_iterations']}"),
+               ("networks", f"{len(h['levels'])} levels x {h['n_seeds']} seeds, {setup['steps']} steps each, "
+                            "a fresh maze per example"),
+               ("wall time", f"{h['wall_seconds']:.0f} s")]
+    sections = [Section("Does imitating an optimizer make a searcher?", EXPLANATION, table=summary_table(report),
+                        images=[("levels", levels_png(h, "Imitating an optimizer vs a non-optimizer"))]),
+                Section("Does compute track a search?", TRACKING_TEXT, table=tracking_table(h))]
+    return write_html_report(Path(run_dir) / "report.html", title="conditions-imitation",
+                             summary_rows=summary, sections=sections)
