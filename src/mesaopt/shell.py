@@ -59,12 +59,15 @@ def _print_summary(experiment, report: dict, run_dir: Path) -> None:
 
 
 def _sample_size(headline: dict) -> str:
-    """What the summary table's intervals are over: seeds, or runs (e.g. populations) per cell."""
+    """What the summary table's intervals are over: seeds, or runs (e.g. populations) per cell; a page that gathers
+    other runs (``conditions``) has each row's own."""
     if "n_seeds" in headline:
         return f"mean [95 % CI] over {headline['n_seeds']} seeds"
     if "n_trials" in headline:
         return f"mean [95 % CI] over {headline['n_trials']:,} trials per point"
-    return f"[95 % CI] over {headline['n_runs']} runs per cell"
+    if "n_runs" in headline:
+        return f"[95 % CI] over {headline['n_runs']} runs per cell"
+    return "mean [95 % CI] of each row's own run"
 
 
 def _chunk_metric(metrics: dict) -> str:

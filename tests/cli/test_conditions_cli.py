@@ -48,3 +48,13 @@ def test_the_page_reuses_every_factors_stored_run_and_compares_them(smoke_run):
     assert {c["factor"] for c in h["comparisons"]} >= {"diversity", "hardcoded"}
     assert h["held"] + h["contradicted"] + h["unclear"] == len(h["comparisons"])
     assert "RLO" in (smoke_run("conditions").path / "report.html").read_text()
+
+
+def test_the_end_of_run_table_prints(smoke_run, capsys):
+    from mesaopt import shell
+    from mesaopt.experiments.conditions import EXPERIMENT
+
+    outcome = smoke_run("conditions")
+    shell._print_summary(EXPERIMENT, json.loads((outcome.path / "report.json").read_text()), outcome.path)
+    out = capsys.readouterr().out
+    assert "each row's own run" in out and "verdict" in out

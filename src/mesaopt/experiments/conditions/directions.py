@@ -64,7 +64,7 @@ def _compression(h: dict) -> list[dict]:
     k, n = len(h["program_k"]) - 1, h["program_n_seeds"]
     share = h["algorithm_share"][k]
     if len(share) > 1:
-        ends = [(share[j], list(wilson_interval(round(share[j] * n), n))) for j in (0, -1)]
+        ends = [(share[j], [round(x, 4) for x in wilson_interval(round(share[j] * n), n)]) for j in (0, -1)]
         lams = (f"K {h['program_k'][k]}, lambda {h['program_lambda'][0]:g}",
                 f"K {h['program_k'][k]}, lambda {h['program_lambda'][-1]:g}")
         out.append(compare("compression", "algorithm_share (programs)", lams, ends[0], ends[1], -1))

@@ -17,13 +17,18 @@ EXPLANATION = (
 )
 
 
+QUANTITIES = {"novel_accuracy": "novel mazes", "extrapolation_accuracy": "larger mazes",
+              "thinking_gain": "thinking gain", "algorithm_share (programs)": "programs: algorithm share"}
+"""Short names of the compared quantities."""
+
+
 def summary_table(report: dict) -> list[list[str]]:
-    """Header + one row per comparison."""
-    rows = [["factor", "quantity", "from", "to", "RLO predicts", "measured", "verdict"]]
+    """Header + one row per comparison (levels on one line, values on the next)."""
+    rows = [["factor: quantity", "from -> to", "RLO", "verdict"]]
     for c in report["headline"]["comparisons"]:
-        rows.append([c["factor"], c["quantity"], f"{c['from']}: {mean_with_ci(c['from_mean'], c['from_ci'])}",
-                     f"{c['to']}: {mean_with_ci(c['to_mean'], c['to_ci'])}", c["predicted"], c["measured"],
-                     c["verdict"]])
+        values = f"{mean_with_ci(c['from_mean'], c['from_ci'])} -> {mean_with_ci(c['to_mean'], c['to_ci'])}"
+        rows.append([f"{c['factor']}: {QUANTITIES.get(c['quantity'], c['quantity'])}",
+                     f"{c['from']} -> {c['to']}\n{values}", c["predicted"], c["verdict"]])
     return rows
 
 

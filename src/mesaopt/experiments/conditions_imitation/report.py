@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mesaopt.experiments.shared.conditions_report import levels_png, levels_table
+from mesaopt.experiments.shared.conditions_report import levels_png, levels_table, setup_summary
 from mesaopt.reports.html import Section, mean_with_ci, write_html_report
 
 EXPLANATION = (
@@ -49,11 +49,7 @@ def tracking_table(h: dict) -> list[list[str]]:
 def write_conditions_imitation_html(run_dir: Path, report: dict) -> Path:
     """Write ``report.html`` into ``run_dir``; returns its path."""
     h, setup = report["headline"], report["config"]["setup"]
-    summary = [("mazes", f"side {setup['side']} in training, side {setup['extrapolation_side']} for extrapolation; "
-                         f"test ladder {setup['test_iterations']}"),
-               ("networks", f"{len(h['levels'])} levels x {h['n_seeds']} seeds, {setup['steps']} steps each, "
-                            "a fresh maze per example"),
-               ("wall time", f"{h['wall_seconds']:.0f} s")]
+    summary = setup_summary(h, setup)
     sections = [Section("Does imitating an optimizer make a searcher?", EXPLANATION, table=summary_table(report),
                         images=[("levels", levels_png(h, "Imitating an optimizer vs a non-optimizer"))]),
                 Section("Does compute track a search?", TRACKING_TEXT, table=tracking_table(h))]

@@ -31,3 +31,12 @@ def levels_png(h: dict, title: str, x=None, xlabel: str | None = None, logx: boo
     label = xlabel or "level: " + " | ".join(str(level) for level in h["levels"])
     fig = plot_curves(xs, series, xlabel=label, ylabel="accuracy", title=title, logx=logx, vlines=vlines)
     return figure_png_bytes(fig)
+
+
+def setup_summary(h: dict, setup: dict) -> list[tuple[str, str]]:
+    """The report summary rows the network factors share: maze sizes and ladder, networks, wall time."""
+    return [("mazes", f"side {setup['side']} in training, side {setup['extrapolation_side']} for extrapolation; "
+                      f"test ladder {setup['test_iterations']}"),
+            ("networks", f"{len(h['levels'])} levels x {h['n_seeds']} seeds, {setup['steps']} steps each, "
+                         "a fresh maze per example"),
+            ("wall time", f"{h['wall_seconds']:.0f} s")]
