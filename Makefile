@@ -32,8 +32,11 @@ browser-deps: $(STAMP)
 		fi; \
 	fi
 
+# Two test processes (pytest-xdist), whole files per process: the suite is mostly compilation, which runs on one
+# core per process; the processes share JAX's persistent compilation cache. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser-deps
-	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

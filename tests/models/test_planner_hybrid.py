@@ -49,5 +49,5 @@ def test_the_target_mass_is_a_probability_and_all_of_it_flows_to_the_start():
 def test_the_learned_map_gets_gradients_through_the_planner():
     model = PlannerHybrid(3, depth=2, width=4, key=jax.random.key(2))
     batch = sample_maze_batch(jax.random.key(2), MazePathTask(5), 8)
-    grads = eqx.filter_grad(lambda m: path_loss(m(batch.images, 12), batch.path))(model)
+    grads = eqx.filter_jit(eqx.filter_grad(lambda m: path_loss(m(batch.images, 12), batch.path)))(model)
     assert all(float(jnp.abs(g).sum()) > 0 for g in jax.tree_util.tree_leaves(grads)[::2])  # every kernel

@@ -64,13 +64,30 @@ def _is_corrupt(error: sqlite3.DatabaseError) -> bool:
     return getattr(error, "sqlite_errorcode", None) in _CORRUPT_CODES
 
 
+def _prepare(conn: sqlite3.Connection) -> None:
+    """Busy timeout, WAL mode and the schema. Switching a new file to WAL takes a lock that SQLite does not wait
+    for (no busy handler): several processes creating the catalog at once can get "database is locked" at once
+    (the concurrency test failed so once, in a loaded test suite, 2026-12-05). That step is retried with backoff
+    up to the busy timeout."""
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    deadline, pause = time.monotonic() + BUSY_TIMEOUT_S, 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(_SCHEMA)
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 @contextmanager
 def _connect(root: Path) -> Iterator[sqlite3.Connection]:
     """Open the catalog (creating it), in WAL mode with a 10 s busy timeout; commit on success."""
     with closing(sqlite3.connect(Path(root) / CATALOG_FILE, timeout=BUSY_TIMEOUT_S)) as conn:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(_SCHEMA)
+        _prepare(conn)
         with conn:  # one transaction: commit, or roll back on error
             yield conn
 
