@@ -295,7 +295,7 @@ def run_levels(setup: ThinkerSetup, levels: list[LevelSpec], n_seeds: int, ctx, 
         ladders = accuracy_ladders(setup, level.trainer, params, problems, k_eval, level.target)
         measures = search_measures(setup, ladders, level.train_iterations)
         for name in MEASURES:
-            per_level[name].append(np.round(measures[name], 4).tolist())
+            per_level[name].append(np.round(np.asarray(measures[name], np.float64), 4).tolist())
         losses.append(np.round(final_loss, 5).tolist())
         kept.append(params)
     return {"per_seed": per_level, "final_loss": losses, **({"params": kept} if keep_params else {})}
