@@ -15,7 +15,8 @@ from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
 HEADLINE = {"factor", "levels", "targets", "target_cells", "train_accuracy", "novel_accuracy",
             "extrapolation_accuracy", "thinking_gain", "novel_accuracy_ci", "extrapolation_accuracy_ci",
             "thinking_gain_ci", "r2_path_length", "r2_path_length_ci", "r2_dead_end_filling",
-            "r2_wall_follower_moves", "r2_networks", "n_seeds", "wall_seconds"}
+            "r2_wall_follower_moves", "r2_networks", "algorithm_match", "algorithm_match_ci",
+            "best_matching_algorithm", "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -32,6 +33,8 @@ def test_a_run_stores_every_headline_name_aligned_with_its_levels(smoke_run):
     assert HEADLINE <= set(h) and h["factor"] == "imitation" and h["targets"] == ["wall_follower"]
     assert h["levels"] == ["imitates the wall follower"] and np.asarray(h["r2_path_length_ci"]).shape == (1, 2)
     assert h["r2_networks"] == [0] and h["r2_path_length"] == [None]  # 20 steps solve no larger maze
+    assert set(h["algorithm_match"]) == {"bfs_from_start", "bfs_from_goal", "bfs_from_both", "dead_end_filling"}
+    assert all(0.0 <= v[0] <= 1.0 for v in h["algorithm_match"].values()) and len(h["best_matching_algorithm"]) == 1
 
 
 def test_relabelling_swaps_the_path_for_the_wall_followers_cells_and_names_the_targets():

@@ -46,6 +46,25 @@ def tracking_table(h: dict) -> list[list[str]]:
     return rows
 
 
+PROBE_TEXT = (
+    "Which algorithm, if any? A linear probe per candidate reads its per-cell state after each round (BFS from the "
+    "start, from the goal, from both; dead-end filling) from the hidden state after each iteration, on side-7 mazes "
+    "(half to fit, half to score): held-out balanced accuracy, mean over seeds; the best is named if it reaches "
+    "0.9. A probe also scores what a cell's own image channels give away, so compare the candidates, not the "
+    "absolute numbers."
+)
+
+
+def probe_table(h: dict) -> list[list[str]]:
+    """Per level, each candidate's probe score and the best match."""
+    names = list(h["algorithm_match"])
+    rows = [["level", *names, "best match"]]
+    for i, level in enumerate(h["levels"]):
+        rows.append([level, *(mean_with_ci(h["algorithm_match"][n][i], h["algorithm_match_ci"][n][i])
+                              for n in names), h["best_matching_algorithm"][i]])
+    return rows
+
+
 def write_conditions_imitation_html(run_dir: Path, report: dict) -> Path:
     """Write ``report.html`` into ``run_dir``; returns its path."""
     h, setup = report["headline"], report["config"]["setup"]
@@ -53,5 +72,7 @@ def write_conditions_imitation_html(run_dir: Path, report: dict) -> Path:
     sections = [Section("Does imitating an optimizer make a searcher?", EXPLANATION, table=summary_table(report),
                         images=[("levels", levels_png(h, "Imitating an optimizer vs a non-optimizer"))]),
                 Section("Does compute track a search?", TRACKING_TEXT, table=tracking_table(h))]
+    if "algorithm_match" in h:
+        sections.append(Section("Which algorithm?", PROBE_TEXT, table=probe_table(h)))
     return write_html_report(Path(run_dir) / "report.html", title="conditions-imitation",
                              summary_rows=summary, sections=sections)

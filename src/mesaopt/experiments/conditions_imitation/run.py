@@ -27,6 +27,8 @@ TRACKED = ("path_length", "dead_end_filling", "wall_follower_moves")
 converges, the wall follower's walk (moves) ends."""
 MIN_FIT_MAZES = 10
 """Solved mazes a network needs for its R² to count (a line through 3 or 4 points says little)."""
+PROBE_MAZES = 32
+"""Training-side mazes whose hidden states the algorithm probes read (half to fit, half to score)."""
 
 
 def imitation_levels(cfg: ConditionsImitationConfig) -> list[LevelSpec]:
@@ -70,7 +72,31 @@ def r2_summary(per_seed: list) -> tuple:
     return round(cell["mean"], 4), [round(x, 4) for x in cell["ci"]]
 
 
-def headline(cfg: ConditionsImitationConfig, levels, arm: dict, tracking: dict, cells: list[float],
+def algorithm_probes(cfg: ConditionsImitationConfig, levels, kept, images) -> dict[str, dict[str, list[float]]]:
+    """Per level and candidate algorithm (:data:`mesaopt.tasks.maze_algorithms.CANDIDATES`), each network's
+    held-out probe score: can a linear probe read that algorithm's per-cell state, round by round, from the hidden
+    state (:func:`mesaopt.detectors.search.probe_candidates`)?"""
+    states_of = jax.jit(search.hidden_states, static_argnums=2)
+    out = {}
+    for level, params in zip(levels, kept):
+        scores = [search.probe_candidates(states_of(level.trainer.model(take(params, s)), images,
+                                                    level.train_iterations), images) for s in range(cfg.n_seeds)]
+        out[level.label] = {name: [seed[name]["score"] for seed in scores] for name in scores[0]}
+    return out
+
+
+def probe_fields(levels, probes: dict) -> dict:
+    """``algorithm_match`` (+ ``_ci``): candidate -> per-level mean probe score; ``best_matching_algorithm`` per
+    level (the best mean, if it reaches ``search.MATCH_THRESHOLD``; else "none")."""
+    names = list(probes[levels[0].label])
+    cells = {n: [ci_summary(probes[lv.label][n], clip=(0.0, 1.0)) for lv in levels] for n in names}
+    match = {n: [round(c["mean"], 4) for c in cells[n]] for n in names}
+    best = [search.best_match({n: {"score": match[n][i]} for n in names}) for i in range(len(levels))]
+    return {"algorithm_match": match, "best_matching_algorithm": best,
+            "algorithm_match_ci": {n: [[round(x, 4) for x in c["ci"]] for c in cells[n]] for n in names}}
+
+
+def headline(cfg: ConditionsImitationConfig, levels, arm: dict, tracking: dict, probes: dict, cells: list[float],
              wall: float) -> dict:
     """The stable names (docs/conditions.md)."""
     h = {"factor": "imitation", "levels": [lv.label for lv in levels], "targets": list(cfg.targets),
@@ -79,6 +105,7 @@ def headline(cfg: ConditionsImitationConfig, levels, arm: dict, tracking: dict, 
         summaries = [r2_summary(tracking[lv.label][name]) for lv in levels]
         h[f"r2_{name}"], h[f"r2_{name}_ci"] = [c[0] for c in summaries], [c[1] for c in summaries]
     h["r2_networks"] = [sum(r is not None for r in tracking[lv.label][TRACKED[0]]) for lv in levels]
+    h.update(probe_fields(levels, probes))
     h["n_seeds"], h["wall_seconds"] = cfg.n_seeds, round(wall, 2)
     return h
 
@@ -96,7 +123,10 @@ def run_conditions_imitation(cfg: ConditionsImitationConfig, ctx) -> dict:
     tracking = compute_tracking(cfg, levels, kept, k_track)
     sample = draw_maze_batch(k_cells, MazePathTask(cfg.setup.side), cfg.setup.eval_mazes)
     cells = [round(float(np.asarray(relabel(sample, t).path).sum(axis=(-2, -1)).mean()), 2) for t in cfg.targets]
+    ctx.phase("which algorithm? linear probes of the hidden state")
+    probes = algorithm_probes(cfg, levels, kept, sample.images[:PROBE_MAZES])
     wall = time.perf_counter() - started
-    return {"preset": "conditions-imitation", "headline": headline(cfg, levels, arm, tracking, cells, wall), **arm,
-            "tracking_per_seed": tracking, "timings": {"wall_seconds": round(wall, 2)},
+    return {"preset": "conditions-imitation",
+            "headline": headline(cfg, levels, arm, tracking, probes, cells, wall), **arm,
+            "tracking_per_seed": tracking, "probes_per_seed": probes, "timings": {"wall_seconds": round(wall, 2)},
             "config": dataclasses.asdict(cfg)}
