@@ -33,7 +33,7 @@ class ConditionsStatefulnessConfig:
     """Root random seed."""
     full: bool = False
     """The full study, for a GPU or a Ray sweep: ``iterations`` 1, 2, 4, 8, 16, 32 and ``n_seeds`` 6: 48 networks,
-    about 18 minutes of 2-core CPU at the default's measured 22 s per network (an estimate, not run)."""
+    542 s on 2 CPU cores (measured 2026-12-06)."""
 
     def resolved(self) -> ConditionsStatefulnessConfig:
         """The config a run uses: ``full`` applied."""
