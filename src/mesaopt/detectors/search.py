@@ -19,6 +19,8 @@ non-searchers are a random network and the feed-forward control.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,6 +49,12 @@ def predicted_paths(model, images: Float[Array, "b h w 3"], iterations: int) -> 
 
     _, paths = jax.lax.scan(one_iteration, model.initial_state(images), None, length=iterations)
     return paths
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def predicted_path(model, images: Float[Array, "b h w 3"], iterations: int) -> Bool[Array, "b h w"]:
+    """The readout's path cells after ``iterations`` iterations (compiled once per model structure and count)."""
+    return jnp.argmax(model.readout(model.think(images, iterations)), axis=-1) == 1
 
 
 def correct_by_iteration(model, images, path: Bool[Array, "b h w"], iterations: int) -> Bool[Array, "i b"]:

@@ -5,7 +5,6 @@ always in the corner room and tested with it moved."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import time
 
 import jax
@@ -75,11 +74,6 @@ def map_measures(trainer, params, n_seeds: int, batch) -> dict[str, list[float]]
     return out
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _predict(model, images, iterations: int):
-    return jnp.argmax(model.readout(model.think(images, iterations)), axis=-1) == 1
-
-
 def target_rates(level: LevelSpec, params, n_seeds: int, batches: dict) -> dict[str, list[float]]:
     """Per network of a proxy-arm level: exact accuracy with the goal in the corner room (``in_distribution``)
     and, with the goal moved, how often the predicted path leads to the goal or to the corner (``goal``,
@@ -89,9 +83,9 @@ def target_rates(level: LevelSpec, params, n_seeds: int, batches: dict) -> dict[
     out = {"in_distribution": [], "goal": [], "corner": []}
     for s in range(n_seeds):
         model = level.trainer.model(take(params, s))
-        pred = _predict(model, batches["in_dist"].images, level.train_iterations)
+        pred = search.predicted_path(model, batches["in_dist"].images, level.train_iterations)
         out["in_distribution"].append(float(jnp.all(pred == batches["in_dist"].path, axis=(-2, -1)).mean()))
-        codes = np.asarray(search.path_targets(_predict(model, shifted.images, level.train_iterations),
+        codes = np.asarray(search.path_targets(search.predicted_path(model, shifted.images, level.train_iterations),
                                                shifted.images, shifted.path, corner))
         out["goal"].append(float(np.mean(codes == 0)))
         out["corner"].append(float(np.mean(codes == 1)))

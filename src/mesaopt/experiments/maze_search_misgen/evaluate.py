@@ -32,20 +32,13 @@ def condition_batches(cfg: MazeSearchMisgenConfig, region: int, key) -> dict[str
             "shifted": draw_maze_batch(k_shift, MazePathTask(side, region, goal_outside_region=True), cfg.eval_mazes)}
 
 
-def _predict(model, images, iterations: int):
-    return jnp.argmax(model.readout(model.think(images, iterations)), axis=-1) == 1
-
-
-PREDICT = jax.jit(_predict, static_argnums=2)
-
-
 def network_rates(cfg: MazeSearchMisgenConfig, model, batches: dict[str, MazeBatch], region: int) -> dict:
     """One network's ``in_dist_accuracy`` and shifted ``goal_rate`` / ``proxy_rate`` / ``both_rate`` /
     ``other_rate``, and its shifted predictions (for examples)."""
     in_dist = batches["in_dist"]
-    correct = jnp.all(PREDICT(model, in_dist.images, cfg.train_iterations) == in_dist.path, axis=(-2, -1))
+    correct = jnp.all(search.predicted_path(model, in_dist.images, cfg.train_iterations) == in_dist.path, axis=(-2, -1))
     shifted = batches["shifted"]
-    pred = PREDICT(model, shifted.images, cfg.train_iterations)
+    pred = search.predicted_path(model, shifted.images, cfg.train_iterations)
     codes = np.asarray(search.path_targets(pred, shifted.images, shifted.path,
                                            jnp.asarray(proxy_cells(cfg.test_side, region))))
     rates = {f"{name}_rate": float(np.mean(codes == i)) for i, name in enumerate(search.TARGETS)}
