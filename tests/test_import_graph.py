@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runs",),
     ("reports",),
     ("experiments",),
+    ("sweeps",),
     ("shell", "cli", "__main__"),
 )
 """DESIGN.md §3, lowest first: a module may import its own layer or a lower one."""

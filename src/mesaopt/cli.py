@@ -10,6 +10,9 @@ from mesaopt.errors import MesaoptError
 
 USAGE = """mesaopt run PRESET [--force] [--root DIR] [--config FILE] [--print-config] [--FIELD VALUE ...]
                                                                    train and evaluate (or resume); prints the run dir last
+mesaopt sweep PRESET --grid FIELD=V1,V2 [--grid ...] [--seeds-per-task K] [--address ADDR] [--workers N]
+              [--retries N] [--backend auto|ray|in-process] [--root DIR] [--FIELD VALUE ...]
+                                                                   every grid point as a run (Ray tasks); sweep dir last
 mesaopt runs [--root DIR]                                          list stored runs
 mesaopt report RUN [--root DIR]                                    rebuild a run's report.html and summary
 mesaopt inspect RUN [--root DIR] [--FIELD VALUE ...]              add the evidence card (search? what for? aligned?)
@@ -33,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--root", type=Path, default=Path("runs"))
     run.add_argument("--config", type=Path, default=None, dest="config_file")
     run.add_argument("--print-config", action="store_true")
+    sweep = sub.add_parser("sweep", add_help=False, allow_abbrev=False)
+    sweep.add_argument("preset")
+    sweep.add_argument("--grid", action="append", default=[])
+    sweep.add_argument("--seeds-per-task", type=int, default=0)
+    sweep.add_argument("--address", default=None)
+    sweep.add_argument("--workers", type=int, default=None)
+    sweep.add_argument("--retries", type=int, default=3)
+    sweep.add_argument("--backend", default="auto")
+    sweep.add_argument("--root", type=Path, default=Path("runs"))
     runs = sub.add_parser("runs")
     runs.add_argument("--root", type=Path, default=Path("runs"))
     report = sub.add_parser("report")
@@ -52,11 +64,13 @@ def _dispatch(argv: list[str]) -> int:
     if args.command is None:
         print(USAGE)
         return 2
-    if args.command not in ("run", "inspect") and rest:
+    if args.command not in ("run", "inspect", "sweep") and rest:
         raise MesaoptError(f"unexpected arguments for '{args.command}': {' '.join(rest)}")
     if args.command == "run":
         return shell.run_preset(args.preset, rest, root=args.root, force=args.force, config_file=args.config_file,
                                 print_config=args.print_config)
+    if args.command == "sweep":
+        return shell.sweep_preset(args, rest)
     if args.command == "runs":
         return shell.list_stored_runs(args.root)
     if args.command == "inspect":

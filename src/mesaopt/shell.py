@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -12,19 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mesaopt.errors import MesaoptError
+from mesaopt.runs.compile_cache import enable_compile_cache
 
 console = Console(stderr=True)
-
-
-def enable_compile_cache() -> Path:
-    """Persistent JAX compilation cache (``$MESAOPT_JAX_CACHE`` or ``~/.cache/mesaopt/jax``)."""
-    import jax
-
-    path = Path(os.environ.get("MESAOPT_JAX_CACHE", Path.home() / ".cache" / "mesaopt" / "jax"))
-    path.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
-    return path
 
 
 def _progress() -> Progress:
@@ -248,3 +237,50 @@ def list_registries() -> int:
         for name, value in names.items():
             console.print(f"  {name}" + (f"  — {value}" if isinstance(value, str) else ""))
     return 0
+
+
+SWEEP_HELP = """mesaopt sweep PRESET --grid FIELD=V1,V2 [--grid ...] [options] [--FIELD VALUE ...]
+
+Runs PRESET at every combination of the --grid values (the --FIELD VALUE overrides apply to every point). Each
+point is one run of the store under --root (a stored run of the same config is reused), run as a Ray task.
+  --grid FIELD=V1,V2,...   a swept config field (dotted for nested ones: task.d=4,8); repeat for more fields
+  --seeds-per-task K       split each point's seeds into tasks of at most K seeds (0, the default: whole points)
+  --address ADDR           join a Ray cluster (auto, host:port, ray://host:port); default: a local instance
+  --workers N              CPUs of the local instance (default: the usable cores)
+  --retries N              Ray retries of a task whose worker died (default 3)
+  --backend B              auto (Ray if installed, else in-process), ray, in-process
+  --root DIR               the run store (default runs); the sweep lands in DIR/sweeps/<preset>-<hash>
+The sweep directory (sweep.json, report.html) is printed on the last stdout line. Docs: docs/sweeps.md."""
+
+
+def sweep_preset(args, overrides: list[str]) -> int:
+    """Run (or continue) a sweep with a line per finished task; prints the sweep directory last.
+
+    Exit 0 when every point is complete, 1 when a task failed (its error is in ``sweep.json``)."""
+    from mesaopt.runs.config_cli import config_help
+    from mesaopt.sweeps.run import SweepHooks, SweepRequest, run_sweep, sweep_summary
+
+    if any(a in ("-h", "--help") for a in overrides):
+        experiment = lookup_experiment(args.preset)
+        print(SWEEP_HELP + "\n\n" + config_help(experiment.config, prog=f"mesaopt sweep {args.preset}"))
+        return 0
+    request = SweepRequest(preset=args.preset, grid=tuple(args.grid), overrides=tuple(overrides), root=args.root,
+                           seeds_per_task=args.seeds_per_task, address=args.address, workers=args.workers,
+                           retries=args.retries, backend=args.backend)
+    started = time.perf_counter()
+
+    def on_plan(points, tasks, reused, backend):
+        note = " (Ray is not installed: one point after another in this process)" if backend == "in-process" \
+            and args.backend == "auto" else ""
+        console.print(f"sweep {args.preset}: {points} points, {tasks} runs, {reused} already in the store, "
+                      f"{tasks - reused} to run on {backend}{note}", soft_wrap=True)
+
+    def on_task(run, status, done, total):
+        console.print(f"{done}/{total} · {time.perf_counter() - started:.0f} s · {run} {status}", soft_wrap=True)
+
+    outcome = run_sweep(request, SweepHooks(on_plan=on_plan, on_task=on_task))
+    counts = sweep_summary(outcome.sweep)
+    console.print(f"{counts['complete']}/{counts['points']} points complete, {counts['failed']} failed; "
+                  f"{counts['attempts']} attempts; report: {outcome.directory / 'report.html'}", soft_wrap=True)
+    print(outcome.directory)
+    return 0 if counts["failed"] == 0 and counts["pending"] == 0 else 1
