@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[test,gym,evolution]"
+	$(BIN)/python -m pip install -q -e ".[test,gym,evolution,ray]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -20,7 +20,7 @@ demo: $(STAMP)
 # Best effort, never fails: Playwright (the "browser" extra) and a system chromium for tests/reports/test_report_browser.py,
 # which are skipped, with the reason, without them. chromium comes from apt-get (as root only; about 20 s, once).
 browser-deps: $(STAMP)
-	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install -q -e ".[test,gym,evolution,browser]" \
+	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install -q -e ".[test,gym,evolution,ray,browser]" \
 		|| echo "note: could not install playwright; the browser report tests will be skipped"
 	@if [ -z "$$MESAOPT_CHROMIUM" ] && [ ! -x /usr/bin/chromium ] && [ ! -x /usr/bin/chromium-browser ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \

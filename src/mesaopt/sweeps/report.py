@@ -66,8 +66,8 @@ def figure_png(points: list[dict], axes: dict[str, list[str]], name: str) -> byt
         others = [f for f in axes if f != field]
         _panel(ax, field, axes[field], _series(points, field, others, name))
         ax.set_ylabel(name if i == 0 else "")
-        if len(others) and i == len(swept) - 1:
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        if others:  # each panel's lines are the other fields' combinations: its own legend
+            ax.legend(fontsize=7, loc="best", frameon=False)
     return figure_png_bytes(fig)
 
 
