@@ -12,17 +12,48 @@ jax.config.update("jax_compilation_cache_dir", _CACHE_DIR)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
 
+SMOKE_WAIT_S = 900
+"""How long a test process waits for a smoke run that the other test process is making."""
+
+
+def _smoke_root(tmp_path_factory) -> Path:
+    """One store for every test process of this session (pytest-xdist workers share their basetemp's parent), so
+    a smoke run is made once per suite, not once per process; without xdist, a fresh directory."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp_path_factory.getbasetemp().parent / "smoke-runs"
+        root.mkdir(exist_ok=True)
+        return root
+    return tmp_path_factory.mktemp("smoke-runs")
+
+
+def _drive_or_wait(experiment, cfg, root: Path):
+    """``drive_run``; while another test process holds this config's run lock, wait and then reuse its run."""
+    import time
+
+    from mesaopt.errors import MesaoptError
+    from mesaopt.runs.driver import drive_run
+
+    deadline = time.monotonic() + SMOKE_WAIT_S
+    while True:
+        try:
+            return drive_run(experiment, cfg, root=root)
+        except MesaoptError as err:
+            if "another mesaopt process is running this config" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory):
-    """``smoke_run(name) -> RunOutcome``: the preset's ``smoke_config`` run once per session (lazily). The page
-    that gathers the ``conditions-*`` factors runs them first, so that each factor's outcome is its own fresh run
-    (with its report) and the page reuses them, whichever test asks first."""
-    root = tmp_path_factory.mktemp("smoke-runs")
+    """``smoke_run(name) -> RunOutcome``: the preset's ``smoke_config`` run once per suite (lazily; a run another
+    test process made is reused, ``outcome.reused``). Tests that change a run's files work on a copy. The page
+    that gathers the ``conditions-*`` factors runs them first, so that each factor's outcome is its own run in
+    this store (with its report) and the page reuses them, whichever test asks first."""
+    root = _smoke_root(tmp_path_factory)
     done = {}
 
     def run(name: str):
         from mesaopt.experiments import EXPERIMENTS
-        from mesaopt.runs.driver import drive_run
 
         if name == "conditions" and name not in done:
             from mesaopt.experiments.conditions.config import FACTORS
@@ -31,7 +62,7 @@ def smoke_run(tmp_path_factory):
                 run(f"conditions-{factor}")
         if name not in done:
             experiment = EXPERIMENTS[name]
-            done[name] = drive_run(experiment, experiment.smoke_config, root=root)
+            done[name] = _drive_or_wait(experiment, experiment.smoke_config, root)
         return done[name]
 
     return run
