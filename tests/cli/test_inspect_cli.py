@@ -100,6 +100,35 @@ def test_inspect_refuses_presets_without_an_inspector(inspected, tmp_path, capsy
     assert "cannot be inspected; allowed:" in _err(["inspect", str(other)], capsys)
 
 
+def test_a_recurrent_agents_search_card_is_its_thinking_curve():
+    """The search card of a recurrent maze agent (untrained: the card's plumbing, not learning) is the goal rate
+    at each count of extra thinking steps; the end-to-end run + inspect of a trained one is marked slow."""
+    import dataclasses
+
+    import equinox as eqx
+    import jax
+
+    from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, build_setup
+    from mesaopt.experiments.maze_misgen.search_evidence import THINKING_STEPS, search_card
+    from mesaopt.experiments.shared.evidence import InspectConfig
+
+    cfg = MazeMisgenConfig(model="gru", region_sizes=(5,), n_seeds=2, total_steps=256,
+                           ppo=dataclasses.replace(MazeMisgenConfig().ppo, n_envs=16, n_steps=16))
+    setup = build_setup(cfg)
+    params = jax.vmap(lambda k: eqx.filter(setup.ppo.model_factory(k), eqx.is_array))(
+        jax.random.split(jax.random.key(0), 2))
+    steps = []
+    card = search_card(setup, params, slice(0, 2), jax.random.split(jax.random.key(1), 3), cfg,
+                       InspectConfig(n_episodes=8), steps.append, 5)
+    assert steps == ["region 5: success vs extra thinking steps"]
+    curve = card["thinking_curve"]
+    assert curve["steps"] == list(THINKING_STEPS) and len(curve["goal_rate"]) == len(THINKING_STEPS)
+    assert all(0.0 <= r <= 1.0 for r in curve["goal_rate"])
+    low, high = card["thinking_gain_ci"]
+    assert -1.0 <= low <= card["thinking_gain"] <= high <= 1.0
+
+
+@pytest.mark.slow
 def test_inspect_a_recurrent_agent_reports_its_thinking_gain(tmp_path, capsys):
     run_dir = _ok(["run", "maze-misgen", "--root", str(tmp_path), *TINY_MAZE, "--model", "gru",
                    "--region-sizes", "5", "--n-seeds", "1"], capsys)
