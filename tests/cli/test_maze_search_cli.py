@@ -50,3 +50,17 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"
     for kind in ("recurrent", "feedforward"):
         assert (outcome.path / "checkpoints" / f"{kind}.safetensors").is_file()
+
+
+def test_the_summary_table_of_a_run_with_one_test_side_has_no_larger_side_column():
+    from mesaopt.experiments.maze_search.report import summary_table
+
+    h = {"test_sides": [7], "accuracy": {"recurrent": [[0.5, 0.75]]}, "accuracy_ci": {"recurrent": [[[0.4, 0.6],
+         [0.7, 0.8]]]}, "in_dist_accuracy": {"recurrent": 0.9}, "thinking_gain": {"recurrent": 0.25},
+         "thinking_gain_ci": {"recurrent": [0.1, 0.4]}}
+    rows = summary_table({"headline": h})
+    assert rows[0] == ["model", "side 7, trained count", "thinking gain"]
+    assert rows[1] == ["recurrent", "0.90", "+0.25 [+0.10, +0.40]"]
+    h2 = {**h, "test_sides": [7, 9], "accuracy": {"recurrent": [[0.5, 0.75], [0.2, 0.6]]},
+          "accuracy_ci": {"recurrent": [[[0.4, 0.6], [0.7, 0.8]], [[0.1, 0.3], [0.5, 0.7]]]}}
+    assert summary_table({"headline": h2})[1][2] == "0.60 [0.50, 0.70]"

@@ -36,8 +36,9 @@ def summary_table(report: dict) -> list[list[str]]:
         grid, ci = np.asarray(h["accuracy"][kind]), np.asarray(h["accuracy_ci"][kind])
         best = grid.argmax(axis=1)
         cells = [f"{grid[i, best[i]]:.2f}" for i in range(1, len(sides))]
-        low, high = ci[-1, best[-1]]
-        cells[-1] += f" [{low:.2f}, {high:.2f}]"
+        if cells:  # one test side only: no larger side to show
+            low, high = ci[-1, best[-1]]
+            cells[-1] += f" [{low:.2f}, {high:.2f}]"
         gain_low, gain_high = h["thinking_gain_ci"][kind]
         rows.append([kind, f"{h['in_dist_accuracy'][kind]:.2f}", *cells,
                      f"{h['thinking_gain'][kind]:+.2f} [{gain_low:+.2f}, {gain_high:+.2f}]"])
