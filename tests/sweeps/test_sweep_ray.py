@@ -5,6 +5,7 @@ reuses every run. Skipped, with the reason, without the ``ray`` extra (``make te
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -70,6 +71,8 @@ def cluster():
         except subprocess.TimeoutExpired:
             head.kill()
         _kill_processes_mentioning(temp)
+        shutil.rmtree(temp, ignore_errors=True)  # Ray's session logs and sockets
+        log.unlink(missing_ok=True)
 
 
 def _sweep(root: Path, env: dict, *where: str) -> subprocess.Popen:
