@@ -30,15 +30,15 @@ def _drive_or_wait(experiment, cfg, root: Path):
     """``drive_run``; while another test process holds this config's run lock, wait and then reuse its run."""
     import time
 
-    from mesaopt.errors import MesaoptError
+    from mesaopt.errors import RunLockedError
     from mesaopt.runs.driver import drive_run
 
     deadline = time.monotonic() + SMOKE_WAIT_S
     while True:
         try:
             return drive_run(experiment, cfg, root=root)
-        except MesaoptError as err:
-            if "another mesaopt process is running this config" not in str(err) or time.monotonic() > deadline:
+        except RunLockedError:
+            if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
 

@@ -29,3 +29,8 @@ class TrainingDivergedError(MesaoptError):
     """Training produced a non-finite loss or parameter; the run stops and nothing is stored."""
 
     exit_code = 3
+
+
+class RunLockedError(MesaoptError):
+    """Another process is running the same config in the same store right now (its run lock is held)."""
+

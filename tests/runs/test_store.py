@@ -263,3 +263,18 @@ def test_code_changes_name_what_differs_from_the_code_that_made_a_run(tmp_path):
     (final / "versions.json").write_text("{not json")
     assert {c.split()[0] for c in code_changes(final)} == {
         "jax", "jaxlib", "equinox", "optax", "numpy", "mesaopt", "mesaopt_source"}  # unreadable: every entry differs
+
+
+def test_a_config_being_run_elsewhere_raises_run_locked_and_frees_when_released(tmp_path):
+    from mesaopt.errors import RunLockedError
+    from mesaopt.runs.partial import acquire_run_lock, release_run_lock
+
+    partial = tmp_path / ".partial"
+    partial.mkdir()
+    fd = acquire_run_lock(partial, "preset-abc")  # another open file description: flock conflicts like a process
+    with pytest.raises(RunLockedError, match="another mesaopt process is running this config"):
+        acquire_run_lock(partial, "preset-abc")
+    other = acquire_run_lock(partial, "preset-xyz")  # another config is not blocked
+    release_run_lock(partial, "preset-xyz", other)
+    release_run_lock(partial, "preset-abc", fd)
+    release_run_lock(partial, "preset-abc", acquire_run_lock(partial, "preset-abc"))

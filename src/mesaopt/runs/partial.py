@@ -16,7 +16,7 @@ import socket
 import time
 from pathlib import Path
 
-from mesaopt.errors import MesaoptError
+from mesaopt.errors import MesaoptError, RunLockedError
 from mesaopt.runs.catalog import is_complete_run
 
 PARTIAL_DIR = ".partial"
@@ -28,7 +28,7 @@ _PROCESS_START = time.time()
 
 
 def acquire_run_lock(partial: Path, name: str) -> int:
-    """Hold ``.partial/<name>.lock`` exclusively; a one-line ``MesaoptError`` if another process holds it."""
+    """Hold ``.partial/<name>.lock`` exclusively; a one-line ``RunLockedError`` if another process holds it."""
     path = partial / f"{name}.lock"
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -36,7 +36,7 @@ def acquire_run_lock(partial: Path, name: str) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise MesaoptError(f"another mesaopt process is running this config right now ({partial / name}); "
+            raise RunLockedError(f"another mesaopt process is running this config right now ({partial / name}); "
                                "wait for it to finish, or use another --root") from None
         except OSError as err:
             os.close(fd)
