@@ -125,17 +125,18 @@ def run_preset(name: str, overrides: list[str], *, root: Path, force: bool, conf
                print_config: bool = False) -> int:
     """Run (or reuse) a preset; the run directory is printed on the last stdout line."""
     from mesaopt.runs.config_cli import config_help, config_to_toml
-    from mesaopt.runs.driver import prepare_root, reusable_run, validate_config
+    from mesaopt.runs.driver import prepare_root, reusable_run, settled_config, validate_config
 
     experiment = lookup_experiment(name)
     if any(a in ("-h", "--help") for a in overrides):
         print(config_help(experiment.config, prog=f"mesaopt run {name}", description=experiment.summary))
         return 0
     cfg = resolve_config(experiment, overrides, config_file)
+    validate_config(cfg)
+    cfg = settled_config(experiment, cfg)
     if print_config:
         print(config_to_toml(cfg), end="")
         return 0
-    validate_config(cfg)
     prepare_root(root)
     outcome = None if force else reusable_run(experiment, cfg, root)
     if outcome is None:

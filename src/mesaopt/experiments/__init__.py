@@ -15,6 +15,7 @@ EXPERIMENTS: dict[str, Experiment] = {
     record.name: record
     for record in (
         maze_misgen.EXPERIMENT,
+        maze_misgen.RESEARCH_SCALE_EXPERIMENT,
         icl_gd.EXPERIMENT,
         icl_regression.EXPERIMENT,
         icl_diversity.EXPERIMENT,

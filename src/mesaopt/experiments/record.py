@@ -36,3 +36,7 @@ class Experiment:
     """``inspect(run_dir, report, inspect_config, on_step) -> {condition: evidence card}`` (``mesaopt inspect``)."""
     load: Callable | None = None
     """``load(run_dir) -> (cfg, learner, params)``: the trained models of a stored run, back from its checkpoint."""
+    settle: Callable[[Any], Any] | None = None
+    """``settle(cfg) -> cfg``: fills in the settings ``cfg`` leaves to a rule (``maze-misgen``'s size rule) before a
+    run is named, stored or reused, so a rule's value and the same value given by hand are one run; None: the
+    config is used as given."""

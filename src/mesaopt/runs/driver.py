@@ -84,8 +84,17 @@ def prepare_root(root: Path) -> Path:
     return root
 
 
+def settled_config(experiment, cfg):
+    """``cfg`` with the settings it leaves to the experiment's rule filled in (``experiment.settle``): the config
+    a run is named, stored and reused by."""
+    settle = getattr(experiment, "settle", None)
+    return cfg if settle is None else settle(cfg)
+
+
 def reusable_run(experiment, cfg, root: Path) -> RunOutcome | None:
-    """The complete stored run of exactly this config under ``root``, as a reused :class:`RunOutcome`, or None."""
+    """The complete stored run of exactly this config (settled) under ``root``, as a reused :class:`RunOutcome`,
+    or None."""
+    cfg = settled_config(experiment, cfg)
     config = {"preset": experiment.name, **dataclasses.asdict(cfg)}
     existing = find_complete_run(root, experiment.name, config)
     if existing is None:
@@ -102,6 +111,7 @@ def drive_run(experiment, cfg, *, root: Path, force: bool = False, hooks: RunHoo
     """
     hooks = hooks or RunHooks()
     validate_config(cfg)
+    cfg = settled_config(experiment, cfg)
     root = prepare_root(root)
     reused = None if force else reusable_run(experiment, cfg, root)
     if reused is not None:

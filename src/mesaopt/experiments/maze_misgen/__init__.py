@@ -1,20 +1,28 @@
-"""Experiment ``maze-misgen``: goal misgeneralization in mazes as a dose-response over the training region."""
+"""Experiments ``maze-misgen`` and ``maze-misgen-13``: goal misgeneralization in mazes as a dose-response over the
+training region, on the flagship's 5×5 mazes and at the research scale of 13×13."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig
+from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, with_size_rule
 from mesaopt.experiments.maze_misgen.evidence import inspect_maze_misgen
 from mesaopt.experiments.maze_misgen.report import summary_table, write_maze_misgen_html
 from mesaopt.experiments.maze_misgen.run import load_trained_agents, run_maze_misgen
 from mesaopt.experiments.record import Experiment
 
 SMOKE_CONFIG = MazeMisgenConfig(
-    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, eval_episodes=16, n_chunks=2, layout_pool_size=4,
-    ppo=dataclasses.replace(MazeMisgenConfig().ppo, n_envs=16, n_steps=16))
+    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, max_steps=40, eval_episodes=16, n_chunks=2,
+    layout_pool_size=4,
+    ppo=dataclasses.replace(MazeMisgenConfig().ppo, n_envs=16, n_steps=16, learning_rate=2e-3))
 """Two region sizes × two seeds, 2,048 env steps each, on a pool of 4 layouts (so that ``inspect`` also measures
-layout generalization): seconds."""
+layout generalization): seconds. Every setting the size rule could fill is given, so the config a stored run loads
+back is this one."""
+
+RESEARCH_SCALE_CONFIG = MazeMisgenConfig(size=13, region_sizes=(1, 5, 9, 13), total_steps=1_100_000)
+"""13×13 mazes (7 × 7 rooms), four training regions × 5 seeds; the horizon is the size rule's (270 steps). The
+budget is what fits 15 minutes on 2 CPU cores (about 28,000 steps/s for 20 agents), a quarter of the size rule's
+4.7 M steps: docs/mazes.md has what it reaches."""
 
 EXPERIMENT = Experiment(
     name="maze-misgen",
@@ -26,4 +34,14 @@ EXPERIMENT = Experiment(
     smoke_config=SMOKE_CONFIG,
     inspect=inspect_maze_misgen,
     load=load_trained_agents,
+    settle=with_size_rule,
 )
+
+RESEARCH_SCALE_EXPERIMENT = dataclasses.replace(
+    EXPERIMENT,
+    name="maze-misgen-13",
+    summary="maze-misgen at research scale: 13x13 mazes, regions 1/5/9/13 x 5 seeds (15 min on 2 cores)",
+    config=RESEARCH_SCALE_CONFIG,
+)
+"""The research-scale version. Its smoke config is ``maze-misgen``'s (a 5×5 program the compile cache already
+holds): the suite checks the size-13 program's construction in ``tests/experiments/test_maze_scaling.py``."""

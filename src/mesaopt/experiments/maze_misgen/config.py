@@ -7,6 +7,7 @@ evaluated in distribution and on the shifted distribution (goal anywhere but the
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import jax
@@ -14,6 +15,7 @@ import jax.numpy as jnp
 
 from mesaopt.envs import MAZE_ENVS, misgeneralization_params
 from mesaopt.errors import MesaoptError
+from mesaopt.experiments.maze_misgen.scaling import size_defaults
 from mesaopt.models import MODELS
 from mesaopt.optimizers import PPOConfig, make_ppo
 
@@ -23,21 +25,24 @@ class MazeMisgenConfig:
     """Settings of the maze goal-misgeneralization experiment."""
 
     size: int = 5
-    """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts)."""
-    region_sizes: tuple[int, ...] = (1, 3, 5)
-    """Training-region sizes r: the goal is placed in the top-right r × r cells during training."""
+    """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts). The
+    budget, horizon and region sizes follow it by the size rule unless given (docs/mazes.md)."""
+    region_sizes: tuple[int, ...] = ()
+    """Training-region sizes r: the goal is placed in the top-right r × r cells during training. None given: by
+    the size rule, (1, (size + 1) // 2, size), so 1 3 5 at side 5 (``maze_misgen.scaling``)."""
     n_seeds: int = 5
     """Independent agents per region size."""
-    total_steps: int = 700_000
-    """Environment steps per agent (rounded up to whole PPO updates)."""
+    total_steps: int = 0
+    """Environment steps per agent (rounded up to whole PPO updates). 0: by the size rule, 28,000 per cell
+    (700,000 at side 5)."""
     env: str = "maze"
     """Environment family (see ``mesaopt list``)."""
     obs_format: str = "egocentric"
     """Observation: 'egocentric' (agent-centred window), 'grid' (whole maze) or 'flat'."""
     model: str = "mlp"
     """Actor-critic class (see ``mesaopt list``)."""
-    max_steps: int = 40
-    """Episode step limit; 0 means size * size."""
+    max_steps: int = 0
+    """Episode step limit. 0: by the size rule, 1.6 per cell (40 at side 5)."""
     eval_episodes: int = 500
     """Evaluation episodes per agent and distribution."""
     eval_greedy: bool = False
@@ -49,8 +54,9 @@ class MazeMisgenConfig:
     """Training is split into this many compiled chunks so progress can be shown between them."""
     seed: int = 0
     """Root random seed; every agent's key is derived from it."""
-    ppo: PPOConfig = field(default_factory=lambda: PPOConfig(learning_rate=2e-3))
-    """PPO hyperparameters."""
+    ppo: PPOConfig = field(default_factory=lambda: PPOConfig(learning_rate=0.0))
+    """PPO hyperparameters. ``learning_rate`` 0 (the default here): by the size rule, 2e-3 at side 5 and in
+    inverse proportion to the egocentric window's cells."""
 
     def validate(self) -> None:
         """Raise ``MesaoptError`` naming the first impossible setting."""
@@ -60,26 +66,39 @@ class MazeMisgenConfig:
             raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)}")
         if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
             raise MesaoptError(f"size must be an odd integer >= 3 (the maze is too small otherwise), got {self.size}")
-        if not self.region_sizes:
-            raise MesaoptError("region_sizes must list at least one region size")
         for r in self.region_sizes:
             if not 1 <= r <= self.size:
                 raise MesaoptError(f"goal region {r} is outside the {self.size}x{self.size} maze; allowed: 1..{self.size}")
-        for name in ("n_seeds", "total_steps", "eval_episodes", "n_chunks"):
+        for name in ("n_seeds", "eval_episodes", "n_chunks"):
             if getattr(self, name) < 1:
                 raise MesaoptError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.total_steps < 0:
+            raise MesaoptError(f"total_steps must be >= 0 (0 = by the size rule), got {self.total_steps}")
         if self.layout_pool_size < 0:
             raise MesaoptError(f"layout_pool_size must be >= 0 (0 = fresh layouts), got {self.layout_pool_size}")
         if self.max_steps < 0:
-            raise MesaoptError(f"max_steps must be >= 0 (0 = size * size), got {self.max_steps}")
+            raise MesaoptError(f"max_steps must be >= 0 (0 = by the size rule), got {self.max_steps}")
+        ppo_as_settled = dataclasses.replace(self.ppo, learning_rate=self.ppo.learning_rate or 1.0)
         try:
-            self.ppo.validate()
+            ppo_as_settled.validate()
         except ValueError as err:
             raise MesaoptError(str(err)) from None
 
     @property
     def horizon(self) -> int:
-        return self.max_steps or self.size * self.size
+        """The episode step limit: ``max_steps``, or the size rule's."""
+        return self.max_steps or size_defaults(self.size).max_steps
+
+
+def with_size_rule(cfg: MazeMisgenConfig) -> MazeMisgenConfig:
+    """``cfg`` with every setting left "by size" replaced by the size rule's value (explicit settings kept);
+    validated first, so the rule only ever sees a legal side."""
+    cfg.validate()
+    rule = size_defaults(cfg.size)
+    return dataclasses.replace(
+        cfg, total_steps=cfg.total_steps or rule.total_steps, max_steps=cfg.max_steps or rule.max_steps,
+        region_sizes=tuple(cfg.region_sizes) or rule.region_sizes,
+        ppo=dataclasses.replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate or rule.learning_rate))
 
 
 @dataclass(frozen=True)
@@ -108,8 +127,9 @@ def layout_pool(env, cfg: MazeMisgenConfig):
 
 
 def build_setup(cfg: MazeMisgenConfig) -> Setup:
-    """Environment, PPO and the per-agent params (region r_i repeated for each seed)."""
-    cfg.validate()
+    """Environment, PPO and the per-agent params (region r_i repeated for each seed), by the size rule where
+    ``cfg`` leaves a setting to it."""
+    cfg = with_size_rule(cfg)
     env = MAZE_ENVS[cfg.env](size=cfg.size, obs_format=cfg.obs_format)
     try:
         model_cls = MODELS[cfg.model]

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, build_setup
+from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, build_setup, with_size_rule
 from mesaopt.experiments.maze_misgen.evaluate import build_headline, evaluate, rate_table
 from mesaopt.experiments.shared.agents import load_ppo_agents, ppo_learning_curves, ppo_timings, train_and_store_agents
 
@@ -16,6 +16,7 @@ PRESET = "maze-misgen"
 
 def checkpoint_metadata(cfg: MazeMisgenConfig) -> dict:
     """What a checkpoint must match to be loaded back into this experiment's model."""
+    cfg = with_size_rule(cfg)
     return {"preset": PRESET, "model": cfg.model, "env": cfg.env, "size": cfg.size,
             "obs_format": cfg.obs_format, "n_agents": len(cfg.region_sizes) * cfg.n_seeds}
 
@@ -28,6 +29,7 @@ def learning_curves(metrics: dict[str, np.ndarray], steps_per_update: int) -> di
 def run_maze_misgen(cfg: MazeMisgenConfig, ctx) -> dict:
     """Train and evaluate every (region, seed) agent; store checkpoints and metrics; return the report."""
     started = time.perf_counter()
+    cfg = with_size_rule(cfg)
     setup = build_setup(cfg)
     params, metrics, timings = train_and_store_agents(setup, cfg.n_chunks, ctx, checkpoint_metadata(cfg))
     evaluation = evaluate(setup, cfg, params)
@@ -47,5 +49,7 @@ def run_maze_misgen(cfg: MazeMisgenConfig, ctx) -> dict:
 
 
 def load_trained_agents(run_dir) -> tuple:
-    """``(cfg, setup, params)`` of a stored run (see :func:`~mesaopt.experiments.shared.agents.load_ppo_agents`)."""
-    return load_ppo_agents(run_dir, MazeMisgenConfig(), build_setup, checkpoint_metadata)
+    """``(cfg, setup, params)`` of a stored run (see :func:`~mesaopt.experiments.shared.agents.load_ppo_agents`),
+    ``cfg`` with the size rule's values filled in."""
+    cfg, setup, params = load_ppo_agents(run_dir, MazeMisgenConfig(), build_setup, checkpoint_metadata)
+    return with_size_rule(cfg), setup, params

@@ -1,0 +1,89 @@
+"""maze-misgen's size rule and the research-scale preset, without training (the measured runs are in
+docs/mazes.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from mesaopt.errors import MesaoptError
+from mesaopt.experiments import EXPERIMENTS
+from mesaopt.experiments.maze_misgen.config import MazeMisgenConfig, build_setup, with_size_rule
+from mesaopt.experiments.maze_misgen.scaling import size_defaults
+
+ODD_SIDES = (3, 5, 7, 9, 11, 13, 15)
+
+
+def test_the_rule_gives_the_flagship_its_measured_defaults_at_side_5():
+    cfg = with_size_rule(MazeMisgenConfig())
+    assert (cfg.size, cfg.total_steps, cfg.max_steps, cfg.region_sizes) == (5, 700_000, 40, (1, 3, 5))
+    assert cfg.horizon == 40 and cfg.ppo.learning_rate == 2e-3
+
+
+def test_budget_and_horizon_grow_with_the_number_of_cells():
+    rules = [size_defaults(s) for s in ODD_SIDES]
+    for small, large, s_small, s_large in zip(rules, rules[1:], ODD_SIDES, ODD_SIDES[1:]):
+        assert large.total_steps > small.total_steps and large.max_steps > small.max_steps
+        ratio = (s_large / s_small) ** 2
+        assert large.total_steps / small.total_steps == pytest.approx(ratio, rel=0.01)
+    assert [r.region_sizes[-1] for r in rules] == list(ODD_SIDES)  # the whole maze is always a region
+    rates = [r.learning_rate for r in rules]
+    assert rates == sorted(rates, reverse=True) and rates[ODD_SIDES.index(9)] == pytest.approx(5.6e-4)
+
+
+@pytest.mark.parametrize("side", ODD_SIDES)
+def test_every_rule_config_validates(side):
+    cfg = with_size_rule(MazeMisgenConfig(size=side))
+    cfg.validate()
+    assert cfg.region_sizes[0] == 1 and all(1 <= r <= side for r in cfg.region_sizes)
+
+
+def test_explicit_settings_beat_the_rule():
+    ppo = dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=0.1)
+    cfg = with_size_rule(MazeMisgenConfig(size=13, total_steps=5, max_steps=7, region_sizes=(3,), ppo=ppo))
+    assert (cfg.total_steps, cfg.max_steps, cfg.region_sizes, cfg.ppo.learning_rate) == (5, 7, (3,), 0.1)
+    assert with_size_rule(cfg) == cfg  # resolving twice changes nothing
+
+
+def test_a_negative_budget_or_step_size_is_refused():
+    with pytest.raises(MesaoptError, match="total_steps must be >= 0"):
+        MazeMisgenConfig(total_steps=-1).validate()
+    with pytest.raises(MesaoptError, match="learning_rate"):
+        MazeMisgenConfig(ppo=dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=-1e-3)).validate()
+
+
+def test_the_research_scale_preset_builds_13x13_agents_with_the_rule_horizon():
+    record = EXPERIMENTS["maze-misgen-13"]
+    cfg = dataclasses.replace(record.config, n_seeds=2)
+    setup = build_setup(cfg)
+    assert setup.env.obs_shape == (3, 25, 25)  # the egocentric window sees the whole maze from any cell
+    assert setup.n_agents == 4 * 2
+    assert np.all(np.asarray(setup.train_params.max_steps) == 270)
+    goal_cells = np.asarray(setup.train_params.goal_mask).sum(axis=(1, 2))
+    assert list(goal_cells[::2]) == [1, 25, 81, 169]  # regions 1, 5, 9, 13: the last is the whole maze
+
+
+def _stored_name(preset: str, cfg) -> str:
+    from mesaopt.runs.driver import settled_config
+    from mesaopt.runs.store import run_name
+
+    experiment = EXPERIMENTS[preset]
+    return run_name(preset, {"preset": preset, **dataclasses.asdict(settled_config(experiment, cfg))})
+
+
+def test_a_rule_value_and_the_same_value_by_hand_are_one_run():
+    by_rule = MazeMisgenConfig(size=9)
+    by_hand = MazeMisgenConfig(size=9, total_steps=2_268_000, max_steps=130, region_sizes=(1, 5, 9))
+    assert _stored_name("maze-misgen", by_rule) == _stored_name("maze-misgen", by_hand)
+    assert _stored_name("maze-misgen", by_rule) != _stored_name("maze-misgen", MazeMisgenConfig(size=9, max_steps=99))
+
+
+def test_print_config_shows_the_rule_values(capsys):
+    from mesaopt.cli import main
+
+    assert main(["run", "maze-misgen", "--size", "13", "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert "total_steps = 4732000" in text and "max_steps = 270" in text and "region_sizes = [1, 7, 13]" in text
+    assert "learning_rate = 0.00026" in text
