@@ -179,7 +179,7 @@ def test_print_config_then_config_file_round_trips(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, expected", [
     (["--ppo.learning-rate", "nan"], "ppo.learning_rate must be a finite number, got nan"),
-    (["--ppo.learning-rate", "0"], "learning_rate must be a finite number > 0"),
+    (["--ppo.learning-rate", "-1"], "learning_rate must be a finite number > 0"),
     (["--ppo.gamma", "inf"], "ppo.gamma must be a finite number"),
     (["--config", "missing.toml"], "missing.toml"),
 ])

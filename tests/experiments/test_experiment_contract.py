@@ -56,7 +56,7 @@ def record_problems(key: str, record) -> list[str]:
     for name in ("run", "write_report", "summary_table"):
         if not callable(getattr(record, name, None)):
             problems.append(f"{key}: {name} is not callable")
-    for name in ("inspect", "load"):
+    for name in ("inspect", "load", "settle"):
         value = getattr(record, name, None)
         if value is not None and not callable(value):
             problems.append(f"{key}: {name} is neither None nor callable")
@@ -116,7 +116,10 @@ def test_report_command_rebuilds_the_page(name, smoke_run, tmp_path):
     assert Path(out.getvalue().strip().splitlines()[-1]) == page and page.stat().st_size > 1000
 
 
-INSPECTED_ELSEWHERE = {"maze-misgen": "tests/cli/test_inspect_cli.py inspects a maze-misgen run end to end"}
+INSPECTED_ELSEWHERE = {
+    "maze-misgen": "tests/cli/test_inspect_cli.py inspects a maze-misgen run end to end",
+    "maze-misgen-13": "the same code and smoke config as maze-misgen, whose inspection runs end to end elsewhere",
+}
 """Presets whose ``inspect`` a stronger test already runs (each inspection of a trained maze agent costs ~25 s)."""
 
 

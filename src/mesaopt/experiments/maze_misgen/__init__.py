@@ -19,9 +19,9 @@ SMOKE_CONFIG = MazeMisgenConfig(
 layout generalization): seconds. Every setting the size rule could fill is given, so the config a stored run loads
 back is this one."""
 
-RESEARCH_SCALE_CONFIG = MazeMisgenConfig(size=13, region_sizes=(1, 5, 9, 13), total_steps=1_100_000)
+RESEARCH_SCALE_CONFIG = MazeMisgenConfig(size=13, region_sizes=(1, 5, 9, 13), total_steps=850_000)
 """13×13 mazes (7 × 7 rooms), four training regions × 5 seeds; the horizon is the size rule's (270 steps). The
-budget is what fits 15 minutes on 2 CPU cores (about 28,000 steps/s for 20 agents), a quarter of the size rule's
+budget is what fits 15 minutes on 2 CPU cores (about 24,000 steps/s for 20 agents), 18 % of the size rule's
 4.7 M steps: docs/mazes.md has what it reaches."""
 
 EXPERIMENT = Experiment(
