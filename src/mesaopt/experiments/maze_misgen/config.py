@@ -26,9 +26,9 @@ class MazeMisgenConfig:
 
     size: int = 5
     """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts). The
-    budget, horizon and region sizes follow it by the size rule unless given (docs/mazes.md)."""
+    budget, horizon, region sizes and PPO step size follow it by the size rule unless given (docs/mazes.md)."""
     region_sizes: tuple[int, ...] = ()
-    """Training-region sizes r: the goal is placed in the top-right r × r cells during training. None given: by
+    """Training-region sizes r: the goal is placed in the top-right r × r cells during training. Empty: by
     the size rule, (1, (size + 1) // 2, size), so 1 3 5 at side 5 (``maze_misgen.scaling``)."""
     n_seeds: int = 5
     """Independent agents per region size."""

@@ -2,8 +2,8 @@
 
 A setting left at its "by size" value (0, or no region sizes) takes the value below for the run's ``--size``;
 a setting given explicitly is kept. At the flagship's side 5 the rule gives exactly the defaults the 5×5 results
-were measured with (700,000 steps, 40-step episodes, region sizes 1, 3, 5, learning rate 2e-3). The rule and the measured result of
-every odd side from 5 to 15 are in ``docs/mazes.md``.
+were measured with (700,000 steps, 40-step episodes, region sizes 1, 3, 5, learning rate 2e-3). What the rule
+reaches at each side, measured, is in ``docs/mazes.md``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class SizeDefaults:
     """PPO's Adam step size: in inverse proportion to the egocentric window's cells, ``(2 side - 1)²`` (2e-3 at
     side 5). Adam moves every weight by about the step size, so a first-layer unit's input moves by about the step
     size times the window's active cells: this keeps that move the same at every side. At side 9, 2e-3 did not
-    learn to find a goal anywhere in 2 M steps (0.25, random 0.28) where 5e-4 did (docs/mazes.md)."""
+    learn to find a goal anywhere in 2 M steps (0.28, a random walk's rate) where 5e-4 did (docs/mazes.md)."""
 
 
 def cells_ratio(size: int) -> float:
