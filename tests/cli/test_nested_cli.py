@@ -36,6 +36,10 @@ def test_a_run_stores_every_headline_name_aligned_with_levels_and_ladders(smoke_
         assert [len(h[key][n]) for n in h["levels"]] == [2, 1, 2]
     assert len(h["objective_correlation_train"]) == 3 and h["objective_correlation_train"][0] == 1.0
     assert set(h["objective_correlation_pairs"]["train"]) == {"evolution→learner", "learner→planner"}
+    for world in ("train", "shifted"):
+        product, pairs = h[f"objective_correlation_chain_product_{world}"], h["objective_correlation_pairs"][world]
+        assert product[0] == 1.0 and product[1] == pytest.approx(h[f"objective_correlation_{world}"][1], abs=1e-3)
+        assert product[2] == pytest.approx(pairs["evolution→learner"] * pairs["learner→planner"], abs=0.05)
 
 
 def test_evolution_learns_and_the_chain_drifts_from_fitness(smoke_run):

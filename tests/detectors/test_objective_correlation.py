@@ -34,3 +34,18 @@ def test_a_noisy_chain_loses_agreement_level_by_level():
     assert set(out["pairs"]) == {"value→proxy", "proxy→proxy of proxy"}
     with pytest.raises(ValueError, match="at least two levels"):
         objective_correlations({"value": top})
+
+
+def test_the_chain_product_explains_a_chain_of_copies_and_not_a_level_that_reads_the_top():
+    rng = np.random.default_rng(2)
+    top = rng.normal(size=(4, 4000))
+    anti = -top + 0.5 * rng.normal(size=top.shape)  # a level anti-aligned with the top
+    copy = anti + 0.8 * rng.normal(size=top.shape)  # a noisy copy of it
+    out = objective_correlations({"value": top, "anti": anti, "copy": copy})
+    with_top, product = out["with_top"], out["chain_product"]
+    assert np.allclose(product["value"], 1.0) and np.allclose(product["anti"], with_top["anti"])
+    assert np.allclose(with_top["copy"], product["copy"], atol=0.05)  # planted positive: a Markov chain
+    assert np.all(with_top["anti"] < with_top["copy"]) and np.all(with_top["copy"] < 0)  # less anti-aligned below
+    reads_top = top + 0.3 * rng.normal(size=top.shape)  # planted negative: the third level sees the top itself
+    out = objective_correlations({"value": top, "anti": anti, "reads top": reads_top})
+    assert np.all(out["with_top"]["reads top"] > out["chain_product"]["reads top"] + 0.15)  # 0.95 against 0.75

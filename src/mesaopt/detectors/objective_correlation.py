@@ -43,10 +43,20 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def objective_correlations(objectives: dict[str, np.ndarray]) -> dict:
     """``objectives``: level name → its objective's value of every outcome (``[..., outcomes]``), top level first.
-    Returns ``{"with_top": {level: rho}, "pairs": {"upper→lower": rho}}`` (rho arrays over the leading axes)."""
+    Returns ``{"with_top": {level: rho}, "pairs": {"upper→lower": rho}, "chain_product": {level: rho}}`` (rho
+    arrays over the leading axes). ``chain_product`` multiplies the adjacent pairs' correlations from the top down
+    to each level: what ``with_top`` would be if every level's objective were a noisy copy of the one above and
+    nothing else (a Markov chain; exact for Pearson's rho of a Gaussian chain, close for Spearman's). Where the
+    two agree, a level's alignment with the top is set by the links above it, and since no link exceeds 1 in size,
+    the size of the correlation can only shrink down the chain: below an anti-aligned level (rho < 0) the next one
+    is *less* anti-aligned, not more."""
     if len(objectives) < 2:
         raise ValueError(f"need at least two levels to correlate, got {list(objectives)}")
     names = list(objectives)
     top = objectives[names[0]]
-    return {"with_top": {n: rank_correlation(top, objectives[n]) for n in names},
-            "pairs": {f"{a}→{b}": rank_correlation(objectives[a], objectives[b]) for a, b in zip(names, names[1:])}}
+    pairs = {f"{a}→{b}": rank_correlation(objectives[a], objectives[b]) for a, b in zip(names, names[1:])}
+    product = [np.ones(np.shape(top)[:-1])]
+    for link in pairs.values():
+        product.append(product[-1] * link)
+    return {"with_top": {n: rank_correlation(top, objectives[n]) for n in names}, "pairs": pairs,
+            "chain_product": dict(zip(names, product))}

@@ -77,6 +77,8 @@ def write_nested_html(run_dir: Path, report: dict) -> Path:
     ev = cfg["evolution"]
     pairs = "; ".join(f"{world}: " + ", ".join(f"{k} {v:.2f}" for k, v in p.items())
                       for world, p in h["objective_correlation_pairs"].items())
+    products = "; ".join(f"{world}: " + ", ".join(f"{v:.2f}" for v in h[f"objective_correlation_chain_product_{world}"])
+                         for world in ("train", "shifted"))
     summary = [("chain", " → ".join(h["levels"])),
                ("evolution", f"{h['n_seeds']} runs, {ev['strategy']} population {ev['population_size']}; evolved "
                              f"weight shares: sweetness {h['evolved_weights']['sweetness']:+.2f}, nutrition "
@@ -84,6 +86,8 @@ def write_nested_html(run_dir: Path, report: dict) -> Path:
                ("world", f"{cfg['task']['n_types']} kinds of food, nutrition felt {cfg['delay']} meal(s) later; "
                          f"correlation {cfg['train_correlation']} → {cfg['shifted_correlation']}"),
                ("adjacent levels (rho)", pairs),
+               ("product of the links above each level (rho if each level were a noisy copy of the one above)",
+                products),
                ("wall time", f"{h['wall_seconds']:.0f} s")]
     sections = [
         Section("What does each level of the chain optimize?", EXPLANATION, table=summary_table(report)),

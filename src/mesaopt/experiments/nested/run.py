@@ -102,6 +102,7 @@ def measure(cfg: NestedConfig, weights: np.ndarray, lifetime: int, depth: int, k
                                                                     "planner_objective", "learner_objective")}
         out[world]["correlation_with_top"] = {n: summarize(r.mean(axis=1)) for n, r in corr["with_top"].items()}
         out[world]["correlation_pairs"] = {n: summarize(r.mean(axis=1)) for n, r in corr["pairs"].items()}
+        out[world]["chain_product"] = {n: summarize(r.mean(axis=1)) for n, r in corr["chain_product"].items()}
     return out
 
 
@@ -157,6 +158,8 @@ def headline(cfg: NestedConfig, measured: dict, share: np.ndarray, wall: float) 
         corr = at_default[world]["correlation_with_top"]
         out[f"objective_correlation_{world}"] = [corr[n]["mean"] for n in names]
         out[f"objective_correlation_{world}_ci"] = [corr[n]["ci"] for n in names]
+        out[f"objective_correlation_chain_product_{world}"] = [at_default[world]["chain_product"][n]["mean"]
+                                                               for n in names]
     out["objective_correlation_pairs"] = {
         world: {pair: stats["mean"] for pair, stats in at_default[world]["correlation_pairs"].items()}
         for world in ("train", "shifted")}
