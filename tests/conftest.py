@@ -4,10 +4,19 @@ registry entry shared by every test that needs a stored run of a preset."""
 import os
 from pathlib import Path
 
-import jax
-import pytest
+TEST_XLA_FLAG = "--xla_backend_optimization_level=0"
+"""The suite is compile-bound: most tests run a program once on tiny inputs, so LLVM's optimizations cost more
+than they save. Without them, four learning-test files took 59 s instead of 87 s from a cold cache (2 cores,
+2026-12-06). Only the generated machine code changes, not the program (XLA's fusions and numerics are decided
+before). Set ``MESAOPT_TEST_XLA_OPT=1`` to test with the optimizations users get."""
+if not os.environ.get("MESAOPT_TEST_XLA_OPT") and "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAG}".strip()
+
+import jax  # noqa: E402  (after the flags: XLA reads them when its backend starts)
+import pytest  # noqa: E402
 
 _CACHE_DIR = os.environ.get("MESAOPT_JAX_CACHE") or str(Path(__file__).resolve().parents[1] / ".cache" / "jax-tests")
+os.environ["MESAOPT_JAX_CACHE"] = _CACHE_DIR  # runs the tests start through the CLI share it (not ~/.cache)
 jax.config.update("jax_compilation_cache_dir", _CACHE_DIR)
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
 
