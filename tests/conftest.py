@@ -7,10 +7,11 @@ from pathlib import Path
 TEST_XLA_FLAG = "--xla_backend_optimization_level=0"
 """The suite is compile-bound: most tests run a program once on tiny inputs, so LLVM's optimizations cost more
 than they save. Without them, four learning-test files took 59 s instead of 87 s from a cold cache (2 cores,
-2026-12-06). Only the generated machine code changes, not the program (XLA's fusions and numerics are decided
-before). Set ``MESAOPT_TEST_XLA_OPT=1`` to test with the optimizations users get."""
-if not os.environ.get("MESAOPT_TEST_XLA_OPT") and "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {TEST_XLA_FLAG}".strip()
+2026-12-06). Only the generated machine code changes, not the program (XLA's fusions and layouts are decided
+before); the suite passed both ways. Set ``MESAOPT_TEST_XLA_OPT=1`` to test with the optimizations users get."""
+_flags = os.environ.get("XLA_FLAGS", "")
+if not os.environ.get("MESAOPT_TEST_XLA_OPT") and "xla_backend_optimization_level" not in _flags:
+    os.environ["XLA_FLAGS"] = f"{_flags} {TEST_XLA_FLAG}".strip()
 
 import jax  # noqa: E402  (after the flags: XLA reads them when its backend starts)
 import pytest  # noqa: E402
