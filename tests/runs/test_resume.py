@@ -114,7 +114,7 @@ def _run(argv, capsys) -> tuple[Path, str]:
 
 def test_a_run_killed_after_its_third_chunk_resumes_from_it(tmp_path, capsys):
     root = tmp_path / "runs"
-    env = {**os.environ, "MESAOPT_JAX_CACHE": str(Path(__file__).resolve().parents[2] / ".cache" / "jax-tests")}
+    env = dict(os.environ)  # with the suite's compile cache (conftest sets MESAOPT_JAX_CACHE)
     killed = subprocess.run([sys.executable, "-c", KILL_AFTER_THIRD_CHUNK, "run", "icl-gd", "--root", str(root),
                              *SMOKE_GD], env=env, capture_output=True, text=True, timeout=300)
     assert killed.returncode == -9, killed.stderr[-2000:]

@@ -49,9 +49,7 @@ def cluster():
     temp = tempfile.mkdtemp(prefix="mray-")  # short: Ray's socket paths must fit in 107 characters
     port = _free_port()
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_worker_niceness": "0",
-           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16),
-           "MESAOPT_JAX_CACHE": os.environ.get("MESAOPT_JAX_CACHE")
-           or str(Path(__file__).resolve().parents[2] / ".cache" / "jax-tests")}
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}  # the suite's MESAOPT_JAX_CACHE too
     log = Path(temp + ".log")
     with log.open("w") as out:
         head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", "--block",
