@@ -8,8 +8,8 @@ import pytest
 from mesaopt.cli import main
 
 HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy_ci", "in_dist_accuracy",
-            "extrapolation_accuracy", "thinking_gain", "solve_iteration_fit", "solve_iteration_r2", "algorithm_match",
-            "best_matching_algorithm", "retarget_rate", "n_seeds", "wall_seconds"}
+            "extrapolation_accuracy", "thinking_gain", "solve_iteration_fit", "solve_iteration_r2", "cell_settle_fit",
+            "algorithm_match", "best_matching_algorithm", "retarget_rate", "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -45,6 +45,8 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     assert np.all(per_seed == per_seed[..., :1])  # a fixed depth: its row repeats one value
     assert h["thinking_gain"]["feedforward"] == 0.0
     assert set(h["algorithm_match"]) == {"bfs_from_start", "bfs_from_goal", "bfs_from_both", "dead_end_filling"}
+    cell = h["cell_settle_fit"]
+    assert set(cell) == {"slope", "r2", "settled_share"} and 0 <= cell["r2"] <= 1 and 0 <= cell["settled_share"] <= 1
     html = (outcome.path / "report.html").read_text()
     assert "data:image/gif;base64," in html and "data:image/png;base64," in html
     assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"

@@ -1,5 +1,6 @@
 """Search detectors: the planted dead-end filler reads as a searcher on every one, a random network does not."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from mesaopt.detectors import search
 from mesaopt.models.planted_thinkers import dead_end_filler
 from mesaopt.models.thinking import RecurrentThinker
+from mesaopt.tasks.maze_algorithms import endpoint_distances
 from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
 
 ITERATIONS = 50
@@ -47,6 +49,40 @@ def test_solve_iterations_track_dead_end_filling_only_for_the_planted_searcher(p
     assert fit["path_length"]["r2"] < 0.8
     none = search.fit_solve_iterations(np.asarray(search.solve_iterations(_correct(random_net, mazes))), difficulty)
     assert all(f["r2"] == 0.0 for f in none.values())
+
+
+def test_cell_settling_tracks_dead_end_filling_for_the_planted_searcher_only(planted, random_net, mazes):
+    def fit(model):
+        return search.fit_cell_settling(search.settle_iterations(model, mazes.images, mazes.path, ITERATIONS),
+                                        mazes.images)
+
+    planted_fit = fit(planted)
+    assert planted_fit["r2"] == 1.0 and planted_fit["slope"] == 1.0 and planted_fit["settled_share"] == 1.0
+    assert planted_fit["n"] > 1000
+    assert fit(random_net)["r2"] < 0.05
+    # cells that settle when a BFS wavefront from the start reaches them: another algorithm's timing
+    from_start, _ = jax.vmap(endpoint_distances)(mazes.images)
+    bfs_timed = jnp.where(mazes.images[..., 0] > 0.5, from_start, 0)
+    assert search.fit_cell_settling(bfs_timed, mazes.images)["r2"] < 0.3
+
+
+def test_settle_iteration_is_where_a_cell_stays_right_from():
+    class Flicker(eqx.Module):
+        """Readout per iteration t (state = t): cell 0 right from 1, cell 1 wrong at 1-2, cell 2 right only at 2,
+        cell 3 wrong throughout (the path is all four cells)."""
+
+        def initial_state(self, images):
+            return jnp.zeros(())
+
+        def step(self, state, images):
+            return state + 1
+
+        def readout(self, state):
+            on = jnp.array([True, state >= 3, state == 2, False])
+            return jnp.stack([~on, on], axis=-1).astype(jnp.float32)[None, None]
+
+    settle = search.settle_iterations(Flicker(), jnp.zeros((1, 1, 4, 3)), jnp.ones((1, 1, 4), bool), 4)
+    np.testing.assert_array_equal(np.asarray(settle)[0, 0], [1, 3, 0, 0])
 
 
 def test_solve_iteration_is_where_the_readout_is_first_right():

@@ -4,7 +4,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mesaopt.tasks.maze_algorithms import candidate_rounds, candidate_states, dead_end_fill_states, dead_end_rounds
+from mesaopt.tasks.maze_algorithms import (candidate_rounds, candidate_states, dead_end_fill_rounds,
+                                           dead_end_fill_states, dead_end_rounds)
 from mesaopt.tasks.maze_paths import MazePathTask, sample_maze_batch
 
 
@@ -29,6 +30,17 @@ def test_dead_end_filling_fills_the_branch_one_cell_per_round():
     assert int(dead_end_rounds(image)) == 3
     open_cells = np.asarray(image[..., 0] > 0.5)
     assert (open_cells & ~states[-1]).sum() == 5  # the corridor: start, 3 cells, goal
+
+
+def test_fill_rounds_name_the_round_each_cell_is_filled_in():
+    rounds = np.asarray(dead_end_fill_rounds(_image(CORRIDOR_WITH_BRANCH)))
+    expected = np.zeros((5, 5), int)
+    expected[3, 1], expected[2, 1], expected[1, 1] = 1, 2, 3
+    np.testing.assert_array_equal(rounds, expected)
+    batch = sample_maze_batch(jax.random.key(5), MazePathTask(side=11), 8)
+    states = np.asarray(jax.vmap(lambda im: dead_end_fill_states(im, 80))(batch.images))  # b r h w
+    first = np.where(states.any(1), states.argmax(1) + 1, 0)
+    np.testing.assert_array_equal(np.asarray(jax.vmap(dead_end_fill_rounds)(batch.images)), first)
 
 
 def test_fixed_point_of_dead_end_filling_is_the_path_and_a_wrong_goal_is_not():

@@ -4,8 +4,9 @@ A *thinking* network (:class:`mesaopt.models.thinking.RecurrentThinker` or anyth
 ``step(state, image)`` and ``readout(state) -> logits (..., H, W, 2)``) is read after every iteration:
 
 - **thinking gain**: exact-path accuracy with the most iterations minus accuracy with the training count;
-- **compute tracks difficulty**: the iteration from which each maze stays solved, regressed on the rounds each
-  candidate algorithm needs on that maze (:data:`DIFFICULTY_MEASURES`): slope and R²;
+- **compute tracks difficulty**: the first iteration at which each maze is solved, regressed on the rounds each
+  candidate algorithm needs on that maze (:data:`DIFFICULTY_MEASURES`): slope and R²; and per cell, the iteration
+  from which each cell's readout stays right, against the round in which dead-end filling fills it;
 - **which algorithm**: a linear probe from the per-cell hidden state to each candidate's per-cell state after the
   matching round (:func:`mesaopt.tasks.maze_algorithms.candidate_states`), held-out balanced accuracy;
 - **retargeting**: the goal marker moved at test time, is the new path exactly right?
@@ -27,7 +28,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from mesaopt.detectors.probes import ridge_fit_predict
-from mesaopt.tasks.maze_algorithms import candidate_rounds, candidate_states
+from mesaopt.tasks.maze_algorithms import candidate_rounds, candidate_states, dead_end_fill_rounds
 from mesaopt.tasks.maze_paths import move_goal
 
 DIFFICULTY_MEASURES = ("path_length", "start_eccentricity", "dead_end_filling")
@@ -94,18 +95,53 @@ def fit_solve_iterations(solve_iter: np.ndarray, difficulty: dict[str, np.ndarra
     ``{measure: {"slope", "intercept", "r2", "n"}}``. R² is 0 when fewer than 3 mazes are solved or nothing varies
     (a constant solve iteration tracks nothing)."""
     solved = np.asarray(solve_iter) > 0
-    y = np.asarray(solve_iter, np.float64)[solved]
-    out = {}
-    for name, rounds in difficulty.items():
-        x = np.asarray(rounds, np.float64)[solved]
-        if len(y) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-            out[name] = {"slope": 0.0, "intercept": float(y.mean()) if len(y) else 0.0, "r2": 0.0, "n": int(len(y))}
-            continue
-        slope, intercept = np.polyfit(x, y, 1)
-        r2 = 1.0 - np.sum((y - (slope * x + intercept)) ** 2) / np.sum((y - y.mean()) ** 2)
-        out[name] = {"slope": round(float(slope), 4), "intercept": round(float(intercept), 4),
-                     "r2": round(float(max(r2, 0.0)), 4), "n": int(len(y))}
-    return out
+    return {name: line_fit(np.asarray(rounds)[solved], np.asarray(solve_iter)[solved])
+            for name, rounds in difficulty.items()}
+
+
+def line_fit(x: np.ndarray, y: np.ndarray) -> dict:
+    """Least-squares ``y ≈ slope × x + intercept``: ``{"slope", "intercept", "r2", "n"}``. R² is 0 (and the slope
+    0) when there are fewer than 3 points or nothing varies: a constant tracks nothing."""
+    x, y = np.asarray(x, np.float64).ravel(), np.asarray(y, np.float64).ravel()
+    if len(y) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return {"slope": 0.0, "intercept": float(y.mean()) if len(y) else 0.0, "r2": 0.0, "n": int(len(y))}
+    slope, intercept = np.polyfit(x, y, 1)
+    r2 = 1.0 - np.sum((y - (slope * x + intercept)) ** 2) / np.sum((y - y.mean()) ** 2)
+    return {"slope": round(float(slope), 4), "intercept": round(float(intercept), 4),
+            "r2": round(float(max(r2, 0.0)), 4), "n": int(len(y))}
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def settle_iterations(model, images: Float[Array, "b h w 3"], path: Bool[Array, "b h w"],
+                      iterations: int) -> Int[Array, "b h w"]:
+    """Per cell, the iteration (1-based) from which the readout is right through iteration ``iterations``; 0 for
+    a cell still wrong at the end. A cell right from the first readout on settles at 1."""
+
+    def one_iteration(carry, t):
+        state, last_wrong = carry
+        state = model.step(state, images)
+        wrong = (jnp.argmax(model.readout(state), axis=-1) == 1) != path
+        return (state, jnp.where(wrong, t, last_wrong)), None
+
+    start = (model.initial_state(images), jnp.zeros(path.shape, jnp.int32))
+    (_, last_wrong), _ = jax.lax.scan(one_iteration, start, jnp.arange(1, iterations + 1))
+    return jnp.where(last_wrong == iterations, 0, last_wrong + 1)
+
+
+def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3"]) -> dict:
+    """Does each cell's readout settle when dead-end filling fills it? Over the cells dead-end filling fills (the
+    open cells off the path) that settle, the line ``settle iteration ≈ slope × fill round + intercept`` pooled
+    over mazes (:func:`line_fit`), plus ``settled_share``, the share of those cells right at the end.
+
+    The per-cell view of :func:`fit_solve_iterations`: a maze is solved when its *last* cell settles, so one late
+    cell (on the path, say) hides how the others' timing tracks the algorithm. A network running dead-end
+    filling at ``k`` rounds per iteration has slope ``1 / k``; the planted filler has slope 1 and R² 1."""
+    rounds = np.asarray(jax.jit(jax.vmap(dead_end_fill_rounds))(images))
+    settle = np.asarray(settle)
+    filled = rounds > 0
+    settled = filled & (settle > 0)
+    fit = line_fit(rounds[settled], settle[settled])
+    return {**fit, "settled_share": round(float(settled.sum() / max(filled.sum(), 1)), 4)}
 
 
 def hidden_states(model, images: Float[Array, "b h w 3"], iterations: int) -> Float[Array, "i b h w c"]:

@@ -63,18 +63,24 @@ def dead_end_fill_states(image: Float[Array, "h w 3"], rounds: int) -> Bool[Arra
 
 def dead_end_rounds(image: Float[Array, "h w 3"]) -> Int[Array, ""]:
     """Rounds until dead-end filling stops changing (the longest dead-end chain; 0 when nothing is filled)."""
+    return jnp.max(dead_end_fill_rounds(image))
+
+
+def dead_end_fill_rounds(image: Float[Array, "h w 3"]) -> Int[Array, "h w"]:
+    """Per cell, the round (1-based) in which dead-end filling fills it; 0 for a cell it never fills (walls,
+    start, goal and the path)."""
 
     def changing(state):
-        return state[2]
+        return state[3]
 
     def one_round(state):
-        filled, rounds, _ = state
+        filled, round_of, t, _ = state
         new = dead_end_fill_round(filled, image)
-        changed = jnp.any(new != filled)
-        return new, rounds + changed.astype(jnp.int32), changed
+        return new, jnp.where(new & ~filled, t + 1, round_of), t + 1, jnp.any(new != filled)
 
-    _, rounds, _ = jax.lax.while_loop(changing, one_round, (jnp.zeros(image.shape[:2], bool), jnp.int32(0), True))
-    return rounds
+    zeros = jnp.zeros(image.shape[:2], jnp.int32)
+    _, round_of, _, _ = jax.lax.while_loop(changing, one_round, (zeros > 0, zeros, jnp.int32(0), True))
+    return round_of
 
 
 def candidate_rounds(image: Float[Array, "h w 3"]) -> dict[str, Int[Array, ""]]:
@@ -99,4 +105,4 @@ def candidate_states(image: Float[Array, "h w 3"], rounds: int) -> dict[str, Boo
 
 
 __all__ = ["CANDIDATES", "UNREACHED", "candidate_rounds", "candidate_states", "dead_end_fill_round",
-           "dead_end_fill_states", "dead_end_rounds", "endpoint_distances"]
+           "dead_end_fill_rounds", "dead_end_fill_states", "dead_end_rounds", "endpoint_distances"]

@@ -64,7 +64,8 @@ def accuracy_grid(cfg: MazeSearchConfig, kind: str, trainer, params, batches: di
 
 def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     """The search detectors on one recurrent network, at ``cfg.detector_side``: solve iterations and their fit to
-    each candidate's rounds, probes, retargeting, swap, goal ablation."""
+    each candidate's rounds, per-cell settle iterations against dead-end filling, probes, retargeting, swap, goal
+    ablation."""
     side = cfg.detector_side
     k_maze, k_goal = jax.random.split(key)
     batch = draw_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
@@ -72,11 +73,13 @@ def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     correct = jax.jit(search.correct_by_iteration, static_argnums=3)(model, batch.images, batch.path, most)
     solve = np.asarray(search.solve_iterations(correct))
     fit = search.fit_solve_iterations(solve, search.difficulty_of(batch.images))
+    cell_fit = search.fit_cell_settling(search.settle_iterations(model, batch.images, batch.path, most), batch.images)
     states = jax.jit(search.hidden_states, static_argnums=2)(model, batch.images, cfg.train_iterations)
     probes = search.probe_candidates(states, batch.images)
     retarget = jax.jit(search.retarget_correct, static_argnums=3)(model, batch.images, k_goal, most)
     swap = jax.jit(search.swap_correct, static_argnums=3)(model, batch.images, batch.path, most)
-    return {"side": side, "solve_iteration": solve.tolist(), "solve_iteration_fit": fit, "probes": probes,
+    return {"side": side, "solve_iteration": solve.tolist(), "solve_iteration_fit": fit, "cell_settle_fit": cell_fit,
+            "probes": probes,
             "retarget_rate": float(np.mean(np.asarray(retarget))), "swap_rate": float(np.mean(np.asarray(swap))),
             "goal_ablation": search.ablate_goal(model, batch.images, most)}
 

@@ -141,11 +141,16 @@ def filmstrip_png(frames: dict, n: int = 8) -> bytes:
 
 
 def evidence_table(report: dict) -> list[list[str]]:
-    """Per candidate algorithm: the solve-iteration fit and the probe score (means over seeds)."""
+    """Per candidate algorithm: the solve-iteration fit and the probe score; dead-end filling's per-cell settle
+    fit (means over seeds)."""
     h = report["headline"]
     rows = [["candidate", "solve-iteration slope", "solve-iteration R²", "probe (balanced accuracy)"]]
     for name, fit in h["solve_iteration_fit"].items():
         rows.append([f"{name} (rounds)", f"{fit['slope']:.2f}", f"{fit['r2']:.2f}", ""])
+    if "cell_settle_fit" in h:  # runs stored before the per-cell fit existed lack it
+        cell = h["cell_settle_fit"]
+        rows.append([f"dead_end_filling (per cell; {cell['settled_share']:.0%} of its cells settle)",
+                     f"{cell['slope']:.2f}", f"{cell['r2']:.2f}", ""])
     for name, score in h["algorithm_match"].items():
         rows.append([f"{name} (state)", "", "", f"{score:.3f}"])
     return rows
@@ -186,10 +191,12 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
                 "start; blue: goal).",
                 images=[("readout per iteration (animated)", gif),
                         ("selected iterations", filmstrip_png(report["readout_frames"]))]),
-        Section("Which search?", "Solve iteration: the iteration from which a maze stays solved, regressed on each "
-                "candidate's rounds on that maze. Probe: a linear read-out of the candidate's per-cell state from the "
-                f"hidden state (held-out balanced accuracy, 0.5 = chance). Side {e0['side']} mazes. Moving the goal: "
-                f"{h['retarget_rate']:.2f} exact; goal blanked (seed 0): {e0['goal_ablation']}.",
+        Section("Which search?", "Solve iteration: the first iteration at which a maze is solved, regressed on each "
+                "candidate's rounds on that maze; per cell: the iteration from which each cell the filling fills "
+                "stays right, regressed on the round it is filled in. Probe: a linear read-out of the candidate's "
+                "per-cell state from the hidden state (held-out balanced accuracy, 0.5 = chance). "
+                f"Side {e0['side']} mazes. Moving the goal: {h['retarget_rate']:.2f} exact;"
+                f" goal blanked (seed 0): {e0['goal_ablation']}.",
                 table=evidence_table(report)),
         Section("Training", images=[("training loss per seed", _loss_png(report))]),
     ]

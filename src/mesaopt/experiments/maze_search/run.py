@@ -102,6 +102,12 @@ def _mean_fit(evidence: list[dict]) -> dict:
                    for key in ("slope", "r2")} for name in names}
 
 
+def mean_cell_fit(evidence: list[dict]) -> dict:
+    """The per-cell settle fit (slope, R², settled share) averaged over seeds."""
+    return {key: round(float(np.mean([e["cell_settle_fit"][key] for e in evidence])), 4)
+            for key in ("slope", "r2", "settled_share")}
+
+
 def _mean_probes(evidence: list[dict]) -> dict:
     return {name: round(float(np.mean([e["probes"][name]["score"] for e in evidence])), 4) for name in CANDIDATES}
 
@@ -124,6 +130,7 @@ def headline(cfg: MazeSearchConfig, grids: dict, accuracy: dict, evidence: list[
         "thinking_gain_ci": {kind: g["ci"] for kind, g in gains.items()},
         "solve_iteration_fit": fit,
         "solve_iteration_r2": max(f["r2"] for f in fit.values()),
+        "cell_settle_fit": mean_cell_fit(evidence),
         "algorithm_match": probes,
         "best_matching_algorithm": best if probes[best] >= 0.9 else "none",
         "retarget_rate": round(float(np.mean([e["retarget_rate"] for e in evidence])), 4),

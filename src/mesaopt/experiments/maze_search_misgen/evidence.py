@@ -18,6 +18,7 @@ import numpy as np
 from mesaopt.detectors.verdict import AlignmentEvidence, classify_alignment
 from mesaopt.experiments.maze_search.config import MazeSearchConfig
 from mesaopt.experiments.maze_search.evaluate import correct_on_ladder, search_evidence
+from mesaopt.experiments.maze_search.run import mean_cell_fit
 from mesaopt.experiments.maze_search_misgen.config import MazeSearchMisgenConfig
 from mesaopt.experiments.maze_search_misgen.run import load_trained_thinkers
 from mesaopt.experiments.shared.common import take
@@ -66,6 +67,7 @@ def _search_fields(evidence: list[dict], gains: np.ndarray) -> dict:
             "swap_rate": mean([e["swap_rate"] for e in evidence]),
             "solve_iteration_r2": max(mean([e["solve_iteration_fit"][n]["r2"] for e in evidence])
                                       for n in evidence[0]["solve_iteration_fit"]),
+            "cell_settle_fit": mean_cell_fit(evidence),
             "algorithm_match": probes, "best_matching_algorithm": best if probes[best] >= 0.9 else "none",
             "goal_ablation": {k: mean([e["goal_ablation"][k] for e in evidence]) for k in evidence[0]["goal_ablation"]}}
 

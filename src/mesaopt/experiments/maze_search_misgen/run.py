@@ -15,7 +15,6 @@ import dataclasses
 import time
 
 import jax
-import numpy as np
 
 from mesaopt.experiments.maze_search_misgen.config import MazeSearchMisgenConfig
 from mesaopt.experiments.maze_search_misgen.evaluate import evaluate_conditions
