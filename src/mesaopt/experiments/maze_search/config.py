@@ -33,6 +33,10 @@ class MazeSearchConfig:
     """Progressive loss: iterations with a gradient, after a random 0 .. train_iterations - gradient_window
     iterations without one (Bansal et al. 2022); the loss is read at the end. Equal to train_iterations: plain
     loss after train_iterations."""
+    time_pressure: bool = False
+    """The recurrent network's progressive loss averaged over every iteration of the gradient window instead of
+    read at its end: it pays to be right early (RLO's time pressure). Off by default: with it (2026-12-06, 4
+    seeds, docs/maze-search.md) side 37 fell from 0.37 to 0.04 and the per-cell filling slowed."""
     width: int = 16
     """Channels of the thinking state (both models)."""
     goal_region: int | None = None

@@ -23,16 +23,22 @@ def path_loss(logits: jax.Array, path: jax.Array) -> jax.Array:
     return optax.softmax_cross_entropy_with_integer_labels(logits, path.astype(jnp.int32)).mean()
 
 
-def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int) -> jax.Array:
+def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int,
+                     every_iteration: bool = False) -> jax.Array:
     """Loss after ``n + window`` iterations, ``n`` uniform in 0 .. ``max_iterations - window``, with gradients
     through the last ``window`` only: the network learns to continue from any of its own intermediate states
-    (what lets it keep going at test time), at the cost of ``window`` differentiated iterations."""
+    (what lets it keep going at test time), at the cost of ``window`` differentiated iterations. With
+    ``every_iteration``, the mean of the losses after each of those ``window`` iterations instead: it pays to be
+    right early (a time pressure)."""
     images = batch.images
     n_free = jax.random.randint(key, (), 0, max_iterations - window + 1)
     start = model.initial_state(images)
     free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images), jax.lax.stop_gradient(start))
     # straight-through: the free iterations' value, the initial projection's gradient
     state = start + jax.lax.stop_gradient(free - start)
+    if every_iteration:
+        states = model.think(images, window, state=state, every_state=True)
+        return jax.vmap(lambda s: path_loss(model.readout(s), batch.path))(states).mean()
     return path_loss(model.readout(model.think(images, window, state=state)), batch.path)
 
 
@@ -42,7 +48,7 @@ def _recurrent_loss(cfg: MazeSearchConfig):
     def loss_fn(model, key, step, _):
         k_batch, k_depth = jax.random.split(key)
         batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region)
-        return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window)
+        return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure)
 
     return loss_fn
 
