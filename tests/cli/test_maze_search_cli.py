@@ -49,6 +49,7 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     assert set(cell) == {"slope", "r2", "settled_share"} and 0 <= cell["r2"] <= 1 and 0 <= cell["settled_share"] <= 1
     html = (outcome.path / "report.html").read_text()
     assert "data:image/gif;base64," in html and "data:image/png;base64," in html
+    assert "per-cell settling" in html
     assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"
     for kind in ("recurrent", "feedforward"):
         assert (outcome.path / "checkpoints" / f"{kind}.safetensors").is_file()

@@ -59,6 +59,7 @@ def test_cell_settling_tracks_dead_end_filling_for_the_planted_searcher_only(pla
     planted_fit = fit(planted)
     assert planted_fit["r2"] == 1.0 and planted_fit["slope"] == 1.0 and planted_fit["settled_share"] == 1.0
     assert planted_fit["n"] > 1000
+    assert planted_fit["by_round"]["median"] == planted_fit["by_round"]["round"]  # every cell settles on time
     assert fit(random_net)["r2"] < 0.05
     # cells that settle when a BFS wavefront from the start reaches them: another algorithm's timing
     from_start, _ = jax.vmap(endpoint_distances)(mazes.images)

@@ -131,7 +131,8 @@ def settle_iterations(model, images: Float[Array, "b h w 3"], path: Bool[Array, 
 def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3"]) -> dict:
     """Does each cell's readout settle when dead-end filling fills it? Over the cells dead-end filling fills (the
     open cells off the path) that settle, the line ``settle iteration ≈ slope × fill round + intercept`` pooled
-    over mazes (:func:`line_fit`), plus ``settled_share``, the share of those cells right at the end.
+    over mazes (:func:`line_fit`), plus ``settled_share``, the share of those cells right at the end, and
+    ``by_round``: per fill round, the settle iterations' 10th percentile, median and 90th percentile (the plot).
 
     The per-cell view of :func:`fit_solve_iterations`: a maze is solved when its *last* cell settles, so one late
     cell (on the path, say) hides how the others' timing tracks the algorithm. A network running dead-end
@@ -141,7 +142,16 @@ def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3
     filled = rounds > 0
     settled = filled & (settle > 0)
     fit = line_fit(rounds[settled], settle[settled])
-    return {**fit, "settled_share": round(float(settled.sum() / max(filled.sum(), 1)), 4)}
+    return {**fit, "settled_share": round(float(settled.sum() / max(filled.sum(), 1)), 4),
+            "by_round": settle_quantiles_by_round(rounds[settled], settle[settled])}
+
+
+def settle_quantiles_by_round(rounds: np.ndarray, settle: np.ndarray) -> dict[str, list]:
+    """``{"round", "q10", "median", "q90"}``: for each fill round present, quantiles of the settle iterations."""
+    present = np.unique(rounds)
+    quantiles = np.array([np.percentile(settle[rounds == r], [10, 50, 90]) for r in present]).reshape(-1, 3)
+    return {"round": present.tolist(), **{name: np.round(quantiles[:, i], 2).tolist()
+                                          for i, name in enumerate(("q10", "median", "q90"))}}
 
 
 def hidden_states(model, images: Float[Array, "b h w 3"], iterations: int) -> Float[Array, "i b h w c"]:

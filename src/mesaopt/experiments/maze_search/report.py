@@ -156,6 +156,30 @@ def evidence_table(report: dict) -> list[list[str]]:
     return rows
 
 
+def settling_png(report: dict) -> bytes | None:
+    """Per seed, the median iteration at which cells settle against the round dead-end filling fills them (seed
+    0 with its 10-90 % band), beside the planted filler's one round per iteration and two rounds per iteration.
+    None for runs stored before the per-cell fit."""
+    fits = [e["cell_settle_fit"] for e in report["search_evidence"] if "by_round" in e.get("cell_settle_fit", {})]
+    if not fits:
+        return None
+    fig = _figure(5.6, 3.6)
+    ax = fig.add_subplot()
+    top = max(max(f["by_round"]["round"], default=1) for f in fits)
+    for s, fit in enumerate(fits):
+        by_round = fit["by_round"]
+        if s == 0:
+            ax.fill_between(by_round["round"], by_round["q10"], by_round["q90"], color="#1f77b4", alpha=0.2,
+                            label="seed 0, 10-90 %")
+        ax.plot(by_round["round"], by_round["median"], lw=1.2, label=f"seed {s} (R² {fit['r2']:.2f})")
+    ax.plot([0, top], [0, top], "k--", lw=1, label="1 round per iteration (planted filler)")
+    ax.plot([0, top], [0, top / 2], "k:", lw=1, label="2 rounds per iteration")
+    ax.set_xlabel("round in which dead-end filling fills the cell")
+    ax.set_ylabel("iteration from which the cell stays right")
+    ax.legend(fontsize=7, frameon=False)
+    return figure_png_bytes(fig)
+
+
 def _loss_png(report: dict) -> bytes:
     fig = _figure(6.0, 3.2)
     ax = fig.add_subplot()
@@ -197,7 +221,8 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
                 "per-cell state from the hidden state (held-out balanced accuracy, 0.5 = chance). "
                 f"Side {e0['side']} mazes. Moving the goal: {h['retarget_rate']:.2f} exact;"
                 f" goal blanked (seed 0): {e0['goal_ablation']}.",
-                table=evidence_table(report)),
+                table=evidence_table(report),
+                images=[("per-cell settling (median per fill round)", png) for png in [settling_png(report)] if png]),
         Section("Training", images=[("training loss per seed", _loss_png(report))]),
     ]
     return write_html_report(Path(run_dir) / "report.html", title="maze-search: learned search on mazes",
