@@ -40,6 +40,11 @@ two rounds of a one-cell-per-round algorithm); the better rate is reported."""
 MATCH_THRESHOLD = 0.9
 """Held-out balanced accuracy a candidate's probe needs for ``best_matching_algorithm`` to name it (else "none")."""
 
+_candidate_rounds_batch = jax.jit(jax.vmap(candidate_rounds))
+"""Every candidate's rounds for a batch of images (compiled once per shape, not once per call)."""
+_fill_rounds_batch = jax.jit(jax.vmap(dead_end_fill_rounds))
+"""Each cell's dead-end filling round for a batch of images (compiled once per shape)."""
+
 
 def predicted_paths(model, images: Float[Array, "b h w 3"], iterations: int) -> Bool[Array, "i b h w"]:
     """The readout's path cells after each of iterations 1 .. ``iterations``."""
@@ -86,7 +91,7 @@ def thinking_gain(accuracy: Float[np.ndarray, "s i"], train_index: int) -> np.nd
 
 def difficulty_of(images: Float[Array, "b h w 3"]) -> dict[str, np.ndarray]:
     """Per maze, the rounds of every :data:`DIFFICULTY_MEASURES` entry."""
-    rounds = jax.jit(jax.vmap(candidate_rounds))(images)
+    rounds = _candidate_rounds_batch(images)
     return {name: np.asarray(rounds[name]) for name in DIFFICULTY_MEASURES}
 
 
@@ -137,7 +142,7 @@ def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3
     The per-cell view of :func:`fit_solve_iterations`: a maze is solved when its *last* cell settles, so one late
     cell (on the path, say) hides how the others' timing tracks the algorithm. A network running dead-end
     filling at ``k`` rounds per iteration has slope ``1 / k``; the planted filler has slope 1 and R² 1."""
-    rounds = np.asarray(jax.jit(jax.vmap(dead_end_fill_rounds))(images))
+    rounds = np.asarray(_fill_rounds_batch(images))
     settle = np.asarray(settle)
     filled = rounds > 0
     settled = filled & (settle > 0)
