@@ -46,7 +46,8 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     assert h["thinking_gain"]["feedforward"] == 0.0
     assert set(h["algorithm_match"]) == {"bfs_from_start", "bfs_from_goal", "bfs_from_both", "dead_end_filling"}
     cell = h["cell_settle_fit"]
-    assert set(cell) == {"slope", "r2", "settled_share"} and 0 <= cell["r2"] <= 1 and 0 <= cell["settled_share"] <= 1
+    assert set(cell) == {"slope", "r2", "rank_corr", "median_slope", "settled_share"}
+    assert 0 <= cell["r2"] <= 1 and -1 <= cell["rank_corr"] <= 1 and 0 <= cell["settled_share"] <= 1
     html = (outcome.path / "report.html").read_text()
     assert "data:image/gif;base64," in html and "data:image/png;base64," in html
     assert "per-cell settling" in html
@@ -67,3 +68,14 @@ def test_the_summary_table_of_a_run_with_one_test_side_has_no_larger_side_column
     h2 = {**h, "test_sides": [7, 9], "accuracy": {"recurrent": [[0.5, 0.75], [0.2, 0.6]]},
           "accuracy_ci": {"recurrent": [[[0.4, 0.6], [0.7, 0.8]], [[0.1, 0.3], [0.5, 0.7]]]}}
     assert summary_table({"headline": h2})[1][2] == "0.60 [0.50, 0.70]"
+
+
+def test_the_evidence_table_shows_the_robust_settling_row_only_where_the_run_has_it():
+    from mesaopt.experiments.maze_search.report import evidence_table
+
+    old = {"solve_iteration_fit": {"dead_end_filling": {"slope": 0.5, "r2": 0.25}}, "algorithm_match": {},
+           "cell_settle_fit": {"slope": 0.6, "r2": 0.3, "settled_share": 0.99}}
+    assert len(evidence_table({"headline": old})) == 3
+    new = {**old, "cell_settle_fit": {**old["cell_settle_fit"], "rank_corr": 0.71, "median_slope": 0.45}}
+    rows = evidence_table({"headline": new})
+    assert len(rows) == 4 and rows[3][1:3] == ["0.45", "ρ 0.71"]

@@ -136,8 +136,10 @@ def settle_iterations(model, images: Float[Array, "b h w 3"], path: Bool[Array, 
 def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3"]) -> dict:
     """Does each cell's readout settle when dead-end filling fills it? Over the cells dead-end filling fills (the
     open cells off the path) that settle, the line ``settle iteration ≈ slope × fill round + intercept`` pooled
-    over mazes (:func:`line_fit`), plus ``settled_share``, the share of those cells right at the end, and
-    ``by_round``: per fill round, the settle iterations' 10th percentile, median and 90th percentile (the plot).
+    over mazes (:func:`line_fit`); two summaries that a few very late cells cannot dominate, ``rank_corr``
+    (:func:`rank_correlation`) and ``median_fit`` (:func:`median_line_fit`); ``settled_share``, the share of those
+    cells right at the end; and ``by_round``: per fill round, the settle iterations' 10th percentile, median and
+    90th percentile (the plot).
 
     The per-cell view of :func:`fit_solve_iterations`: a maze is solved when its *last* cell settles, so one late
     cell (on the path, say) hides how the others' timing tracks the algorithm. A network running dead-end
@@ -147,8 +149,40 @@ def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3
     filled = rounds > 0
     settled = filled & (settle > 0)
     fit = line_fit(rounds[settled], settle[settled])
-    return {**fit, "settled_share": round(float(settled.sum() / max(filled.sum(), 1)), 4),
-            "by_round": settle_quantiles_by_round(rounds[settled], settle[settled])}
+    by_round = settle_quantiles_by_round(rounds[settled], settle[settled])
+    return {**fit, "rank_corr": rank_correlation(rounds[settled], settle[settled]),
+            "median_fit": median_line_fit(rounds[settled], settle[settled]),
+            "settled_share": round(float(settled.sum() / max(filled.sum(), 1)), 4), "by_round": by_round}
+
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1 .. n of ``x``, tied values sharing the mean of their ranks (as Spearman's correlation needs)."""
+    values, inverse, counts = np.unique(np.asarray(x).ravel(), return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts + 1
+    return (first + (counts - 1) / 2.0)[inverse]
+
+
+def rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rank correlation of ``x`` and ``y`` (ties averaged); 0 with fewer than 3 points or a constant.
+    Unlike a least-squares R², a few cells that settle very late move it only by their rank, not their size."""
+    x, y = np.asarray(x).ravel(), np.asarray(y).ravel()
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    return round(float(np.corrcoef(average_ranks(x), average_ranks(y))[0, 1]), 4)
+
+
+MEDIAN_FIT_MIN_CELLS = 20
+"""Fill rounds with fewer cells than this are left out of :func:`median_line_fit` (a median of a handful of cells
+is mostly noise)."""
+
+
+def median_line_fit(rounds: np.ndarray, settle: np.ndarray) -> dict:
+    """:func:`line_fit` of the median settle iteration per fill round on the round, over the rounds that hold at
+    least :data:`MEDIAN_FIT_MIN_CELLS` cells: does the typical cell of round ``r`` settle in step with ``r``?"""
+    rounds, settle = np.asarray(rounds).ravel(), np.asarray(settle).ravel()
+    present, counts = np.unique(rounds, return_counts=True)
+    kept = present[counts >= MEDIAN_FIT_MIN_CELLS]
+    return line_fit(kept, np.array([np.median(settle[rounds == r]) for r in kept]))
 
 
 def settle_quantiles_by_round(rounds: np.ndarray, settle: np.ndarray) -> dict[str, list]:

@@ -151,6 +151,9 @@ def evidence_table(report: dict) -> list[list[str]]:
         cell = h["cell_settle_fit"]
         rows.append([f"dead_end_filling (per cell; {cell['settled_share']:.0%} of its cells settle)",
                      f"{cell['slope']:.2f}", f"{cell['r2']:.2f}", ""])
+        if "rank_corr" in cell:  # runs stored before the robust summaries lack them
+            rows.append(["dead_end_filling (per cell, robust: per-round medians; rank correlation)",
+                         f"{cell['median_slope']:.2f}", f"ρ {cell['rank_corr']:.2f}", ""])
     for name, score in h["algorithm_match"].items():
         rows.append([f"{name} (state)", "", "", f"{score:.3f}"])
     return rows
@@ -171,7 +174,8 @@ def settling_png(report: dict) -> bytes | None:
         if s == 0:
             ax.fill_between(by_round["round"], by_round["q10"], by_round["q90"], color="#1f77b4", alpha=0.2,
                             label="seed 0, 10-90 %")
-        ax.plot(by_round["round"], by_round["median"], lw=1.2, label=f"seed {s} (R² {fit['r2']:.2f})")
+        ax.plot(by_round["round"], by_round["median"], lw=1.2,
+                label=f"seed {s} (R² {fit['r2']:.2f}" + (f", ρ {fit['rank_corr']:.2f})" if "rank_corr" in fit else ")"))
     ax.plot([0, top], [0, top], "k--", lw=1, label="1 round per iteration (planted filler)")
     ax.plot([0, top], [0, top / 2], "k:", lw=1, label="2 rounds per iteration")
     ax.set_xlabel("round in which dead-end filling fills the cell")

@@ -103,9 +103,11 @@ def _mean_fit(evidence: list[dict]) -> dict:
 
 
 def mean_cell_fit(evidence: list[dict]) -> dict:
-    """The per-cell settle fit (slope, R², settled share) averaged over seeds."""
-    return {key: round(float(np.mean([e["cell_settle_fit"][key] for e in evidence])), 4)
-            for key in ("slope", "r2", "settled_share")}
+    """The per-cell settle fit averaged over seeds: least-squares slope and R², the rank correlation, the slope of
+    the per-round medians, the settled share."""
+    fits = [{**e["cell_settle_fit"], "median_slope": e["cell_settle_fit"]["median_fit"]["slope"]} for e in evidence]
+    return {key: round(float(np.mean([fit[key] for fit in fits])), 4)
+            for key in ("slope", "r2", "rank_corr", "median_slope", "settled_share")}
 
 
 def _mean_probes(evidence: list[dict]) -> dict:
