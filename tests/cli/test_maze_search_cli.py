@@ -22,6 +22,7 @@ HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy
     (["--train-iterations", "0"], "train_iterations must be ≥ 1"),
     (["--goal-region", "4"], "goal_region must be none or between 1 and 3"),
     (["--gradient-window", "60"], "gradient_window must be between 1 and train_iterations"),
+    (["--start-noise", "-0.5"], "start_noise must be a finite number >= 0, got -0.5"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
     code = main(["run", "maze-search", "--root", str(tmp_path), *args])

@@ -51,3 +51,24 @@ def test_time_pressure_charges_for_wrong_early_readouts_and_nothing_more():
     still = eqx.tree_at(lambda m: (m.recall, m.mix), still, jax.tree.map(jnp.zeros_like, (still.recall, still.mix)))
     end, every = losses(still)
     assert abs(every - end) < 1e-4
+
+
+def test_start_noise_charges_a_path_dependent_searcher_and_not_a_path_independent_one():
+    from mesaopt.experiments.maze_search.train import progressive_loss
+    from mesaopt.models.planted_thinkers import dead_end_filler
+    from mesaopt.models.thinking import RecurrentThinker
+
+    mazes = sample_maze_batch(jax.random.key(2), MazePathTask(11), 16)
+
+    def losses(model):
+        return [float(progressive_loss(model, mazes, jax.random.key(3), 40, 20, start_noise=noise))
+                for noise in (0.0, 1.0)]
+
+    # dead-end filling never unfills a cell: a start with noise in the filled channel stays wrong
+    clean, noisy = losses(dead_end_filler(width=8))
+    assert noisy > clean + 0.05  # measured: 0.56 against 0.34
+    # a block that outputs zeros forgets the start after one iteration: the noise costs nothing
+    still = RecurrentThinker(3, width=8, key=jax.random.key(4))
+    still = eqx.tree_at(lambda m: (m.recall, m.mix), still, jax.tree.map(jnp.zeros_like, (still.recall, still.mix)))
+    clean, noisy = losses(still)
+    assert abs(noisy - clean) < 1e-4

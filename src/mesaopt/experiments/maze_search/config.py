@@ -37,6 +37,10 @@ class MazeSearchConfig:
     """The recurrent network's progressive loss averaged over every iteration of the gradient window instead of
     read at its end: it pays to be right early (RLO's time pressure). Off by default: with it (2026-12-06, 4
     seeds, docs/maze-search.md) side 37 fell from 0.37 to 0.04 and the per-cell filling slowed."""
+    start_noise: float = 0.0
+    """The recurrent network's progressive loss starts its free iterations from the initial state plus Gaussian
+    noise of this many standard deviations of that state (0: no noise). A pressure towards path independence
+    (Anil et al. 2022: equilibrium models whose fixed point does not depend on the start extrapolate better)."""
     width: int = 16
     """Channels of the thinking state (both models)."""
     goal_region: int | None = None
@@ -103,6 +107,8 @@ class MazeSearchConfig:
         if self.gradient_window > self.train_iterations:
             raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
                                f"got {self.gradient_window}")
+        if not 0.0 <= self.start_noise < float("inf"):
+            raise MesaoptError(f"start_noise must be a finite number >= 0, got {self.start_noise}")
         if self.probe_mazes < 4:
             raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), "
                                f"got {self.probe_mazes}")

@@ -24,16 +24,21 @@ def path_loss(logits: jax.Array, path: jax.Array) -> jax.Array:
 
 
 def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int,
-                     every_iteration: bool = False) -> jax.Array:
+                     every_iteration: bool = False, start_noise: float = 0.0) -> jax.Array:
     """Loss after ``n + window`` iterations, ``n`` uniform in 0 .. ``max_iterations - window``, with gradients
     through the last ``window`` only: the network learns to continue from any of its own intermediate states
     (what lets it keep going at test time), at the cost of ``window`` differentiated iterations. With
     ``every_iteration``, the mean of the losses after each of those ``window`` iterations instead: it pays to be
-    right early (a time pressure)."""
+    right early (a time pressure). With ``start_noise`` σ > 0, the free iterations start from the initial state
+    plus Gaussian noise of σ times its standard deviation, clipped at 0 like the state (a perturbed start the
+    network must recover from: a pressure towards one fixed point whatever the start, "path independence")."""
     images = batch.images
-    n_free = jax.random.randint(key, (), 0, max_iterations - window + 1)
+    k_free, k_noise = jax.random.split(key)
+    n_free = jax.random.randint(k_free, (), 0, max_iterations - window + 1)
     start = model.initial_state(images)
-    free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images), jax.lax.stop_gradient(start))
+    noisy = jnp.maximum(start + start_noise * start.std() * jax.random.normal(k_noise, start.shape), 0.0)
+    free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images),
+                             jax.lax.stop_gradient(noisy if start_noise > 0 else start))
     # straight-through: the free iterations' value, the initial projection's gradient
     state = start + jax.lax.stop_gradient(free - start)
     if every_iteration:
@@ -48,7 +53,8 @@ def _recurrent_loss(cfg: MazeSearchConfig):
     def loss_fn(model, key, step, _):
         k_batch, k_depth = jax.random.split(key)
         batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region)
-        return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure)
+        return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure,
+                                cfg.start_noise)
 
     return loss_fn
 
