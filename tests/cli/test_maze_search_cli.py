@@ -9,7 +9,8 @@ from mesaopt.cli import main
 
 HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy_ci", "in_dist_accuracy",
             "extrapolation_accuracy", "thinking_gain", "solve_iteration_fit", "solve_iteration_r2", "cell_settle_fit",
-            "algorithm_match", "best_matching_algorithm", "retarget_rate", "n_seeds", "wall_seconds"}
+            "algorithm_match", "best_matching_algorithm", "retarget_rate", "path_erasure_rate", "n_seeds",
+            "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -51,7 +52,10 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     assert 0 <= cell["r2"] <= 1 and -1 <= cell["rank_corr"] <= 1 and 0 <= cell["settled_share"] <= 1
     html = (outcome.path / "report.html").read_text()
     assert "data:image/gif;base64," in html and "data:image/png;base64," in html
-    assert "per-cell settling" in html
+    assert "per-cell settling" in html and "Where extrapolation fails" in html
+    erasure = report["search_evidence"][0]["path_erasure"]
+    assert erasure["side"] == h["test_sides"][-1] and len(erasure["path_length"]) == len(erasure["final_coverage"])
+    assert 0 <= h["path_erasure_rate"] <= 1
     assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"
     for kind in ("recurrent", "feedforward"):
         assert (outcome.path / "checkpoints" / f"{kind}.safetensors").is_file()

@@ -9,6 +9,8 @@ A *thinking* network (:class:`mesaopt.models.thinking.RecurrentThinker` or anyth
   from which each cell's readout stays right, against the round in which dead-end filling fills it;
 - **which algorithm**: a linear probe from the per-cell hidden state to each candidate's per-cell state after the
   matching round (:func:`mesaopt.tasks.maze_algorithms.candidate_states`), held-out balanced accuracy;
+- **path erasure**: was the path once (nearly) all covered by the readout and later mostly lost (a filler that
+  does not stop at the path)?
 - **retargeting**: the goal marker moved at test time, is the new path exactly right?
 - **objective ablation**: the goal marker blanked, does the output still form a path from the start?
 - **goal or proxy**: where a predicted path leads: exactly to the goal marker, from the start into a proxy
@@ -153,6 +155,38 @@ def fit_cell_settling(settle: Int[Array, "b h w"], images: Float[Array, "b h w 3
     return {**fit, "rank_corr": rank_correlation(rounds[settled], settle[settled]),
             "median_fit": median_line_fit(rounds[settled], settle[settled]),
             "settled_share": round(float(settled.sum() / max(filled.sum(), 1)), 4), "by_round": by_round}
+
+
+FOUND_AT = 0.9
+"""A maze's path counts as found once the readout covers at least this share of it at one iteration."""
+ERASED_BELOW = 0.5
+"""A found path counts as erased when the readout covers less than this share of it at the end."""
+
+
+@functools.partial(jax.jit, static_argnums=3)
+def path_coverage(model, images: Float[Array, "b h w 3"], path: Bool[Array, "b h w"],
+                  iterations: int) -> tuple[Float[Array, " b"], Float[Array, " b"]]:
+    """Per maze: the largest share of the path the readout covers (extra cells allowed) after any of iterations
+    1 .. ``iterations``, and the share it covers after the last."""
+    length = jnp.maximum(path.sum((-2, -1)), 1)
+
+    def coverage(state):
+        return ((jnp.argmax(model.readout(state), axis=-1) == 1) & path).sum((-2, -1)) / length
+
+    def one_iteration(carry, _):
+        state, peak = carry
+        state = model.step(state, images)
+        return (state, jnp.maximum(peak, coverage(state))), None
+
+    start = (model.initial_state(images), jnp.zeros(path.shape[0]))
+    (state, peak), _ = jax.lax.scan(one_iteration, start, None, length=iterations)
+    return peak, coverage(state)
+
+
+def path_erasure(peak_coverage: Float[Array, " b"], final_coverage: Float[Array, " b"]) -> np.ndarray:
+    """Per maze: the path was found and then lost, i.e. at least :data:`FOUND_AT` of it covered at some iteration
+    and less than :data:`ERASED_BELOW` at the end ("overthinking" of a filler that does not stop at the path)."""
+    return (np.asarray(peak_coverage) >= FOUND_AT) & (np.asarray(final_coverage) < ERASED_BELOW)
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:

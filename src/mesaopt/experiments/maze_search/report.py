@@ -10,6 +10,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from mesaopt.detectors import search
 from mesaopt.reports.html import Section, write_html_report
 from mesaopt.reports.plots import figure_png_bytes
 from mesaopt.runs.checkpoints import atomic_write_bytes
@@ -184,6 +185,27 @@ def settling_png(report: dict) -> bytes | None:
     return figure_png_bytes(fig)
 
 
+def erasure_png(report: dict) -> bytes | None:
+    """Per seed, each test maze of the largest side: the share of its path the readout covers after the most
+    iterations against the path's length; crosses: paths found (nearly all covered once) and then erased. None for
+    runs stored before the erasure detector."""
+    runs = [e["path_erasure"] for e in report["search_evidence"] if "path_erasure" in e]
+    if not runs:
+        return None
+    fig = _figure(5.6, 3.4)
+    ax = fig.add_subplot()
+    for s, run in enumerate(runs):
+        length, final = np.asarray(run["path_length"]), np.asarray(run["final_coverage"])
+        erased = search.path_erasure(run["peak_coverage"], final)
+        jitter = 0.015 * s
+        ax.scatter(length[~erased], final[~erased] - jitter, s=9, color=f"C{s}", alpha=0.6, label=f"seed {s}")
+        ax.scatter(length[erased], final[erased] + jitter, s=22, marker="x", color=f"C{s}")
+    ax.set_xlabel(f"path length (cells), side {runs[0]['side']}")
+    ax.set_ylabel("share of the path covered at the end")
+    ax.legend(fontsize=7, frameon=False, title="x: found, then erased", title_fontsize=7)
+    return figure_png_bytes(fig)
+
+
 def _loss_png(report: dict) -> bytes:
     fig = _figure(6.0, 3.2)
     ax = fig.add_subplot()
@@ -227,6 +249,13 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
                 f" goal blanked (seed 0): {e0['goal_ablation']}.",
                 table=evidence_table(report),
                 images=[("per-cell settling (median per fill round)", png) for png in [settling_png(report)] if png]),
+        *([Section("Where extrapolation fails", "Each test maze of the largest side: how much of its path the "
+                   "readout covers after the most iterations, against the path's length. A path at least 90 % covered "
+                   "at some iteration and less than half covered at the end was erased: the filling did not stop at "
+                   "the path. "
+                   f"Erased: {h['path_erasure_rate']:.2f} of mazes (mean over seeds).",
+                   images=[("path covered at the end vs path length", erasure_png(report))])]
+          if "path_erasure_rate" in h else []),
         Section("Training", images=[("training loss per seed", _loss_png(report))]),
     ]
     return write_html_report(Path(run_dir) / "report.html", title="maze-search: learned search on mazes",

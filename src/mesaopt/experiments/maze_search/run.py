@@ -70,7 +70,7 @@ def run_maze_search(cfg: MazeSearchConfig, ctx) -> dict:
             recurrent = (trainer, params)
     ctx.phase("search detectors")
     trainer, params = recurrent
-    evidence = [search_evidence(cfg, trainer.model(take(params, s)), k) for s, k in
+    evidence = [search_evidence(cfg, trainer.model(take(params, s)), k, batches[cfg.test_sides[-1]]) for s, k in
                 enumerate(jax.random.split(k_search, cfg.n_seeds))]
     frames = readout_frames(cfg, trainer.model(take(params, 0)), batches[cfg.test_sides[-1]])
     wall = time.perf_counter() - started
@@ -136,6 +136,7 @@ def headline(cfg: MazeSearchConfig, grids: dict, accuracy: dict, evidence: list[
         "algorithm_match": probes,
         "best_matching_algorithm": best if probes[best] >= 0.9 else "none",
         "retarget_rate": round(float(np.mean([e["retarget_rate"] for e in evidence])), 4),
+        "path_erasure_rate": round(float(np.mean([e["path_erasure"]["rate"] for e in evidence])), 4),
         "n_seeds": cfg.n_seeds,
         "wall_seconds": round(wall, 2),
     }
