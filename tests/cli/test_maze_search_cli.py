@@ -24,6 +24,7 @@ HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy
     (["--goal-region", "4"], "goal_region must be none or between 1 and 3"),
     (["--gradient-window", "60"], "gradient_window must be between 1 and train_iterations"),
     (["--start-noise", "-0.5"], "start_noise must be a finite number >= 0, got -0.5"),
+    (["--far-start-share", "2"], "far_start_share must be between 0 and 1, got 2.0"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
     code = main(["run", "maze-search", "--root", str(tmp_path), *args])

@@ -81,7 +81,8 @@ def test_goal_outside_region_never_places_the_goal_in_the_block_and_the_region_m
                                            (MazePathTask(side=9, goal_region=6), "between 1 and 5"),
                                            (MazePathTask(side=9, goal_region=5, goal_outside_region=True),
                                             "between 1 and 4"),
-                                           (MazePathTask(side=9, goal_outside_region=True), "between 1 and 4")])
+                                           (MazePathTask(side=9, goal_outside_region=True), "between 1 and 4"),
+                                           (MazePathTask(side=9, far_start_share=1.5), "between 0 and 1")])
 def test_bad_tasks_are_one_clear_error(task, message):
     with pytest.raises(MesaoptError, match=message):
         task.validate()
@@ -116,3 +117,18 @@ def test_moving_the_goal_gives_the_new_goals_path():
     for image, p in zip(np.asarray(moved), np.asarray(path)):
         start, goal = np.argwhere(image[..., 1])[0], np.argwhere(image[..., 2])[0]
         np.testing.assert_array_equal(p, np.asarray(expected(jnp.asarray(image[..., 0] > 0.5), start, goal)))
+
+
+def test_far_starts_span_the_longest_room_to_room_path_and_keep_the_walls(batch9):
+    far = jax.device_get(jax.jit(lambda k: sample_maze_batch(k, MazePathTask(9, far_start_share=1.0), 64))(
+        jax.random.key(0)))
+    assert np.array_equal(far.images[..., 0], batch9.images[..., 0])  # the same mazes, other ends
+    rooms = jnp.array([(r, c) for r in range(0, 9, 2) for c in range(0, 9, 2)])
+    # every room's distance to every room, per maze: the longest room-to-room path by brute force
+    all_pairs = jax.jit(jax.vmap(jax.vmap(bfs_distances, in_axes=(None, 0)), in_axes=(0, None)))
+    dist = np.asarray(all_pairs(jnp.asarray(far.images[..., 0] > 0.5), rooms))[:, :, ::2, ::2]
+    diameter = np.where(dist < UNREACHED, dist, -1).max(axis=(1, 2, 3))
+    assert np.array_equal(far.path.sum((1, 2)) - 1, diameter)
+    half = jax.jit(lambda k: sample_maze_batch(k, MazePathTask(9, far_start_share=0.5), 64))(jax.random.key(0))
+    moved = np.any(np.asarray(half.images[..., 1:]) != batch9.images[..., 1:], axis=(1, 2, 3))
+    assert 16 <= moved.sum() <= 48  # about half the problems get the far ends

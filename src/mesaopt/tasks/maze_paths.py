@@ -38,6 +38,10 @@ class MazePathTask:
     goal_outside_region: bool = False
     """With ``goal_region`` r: the goal (and the start) is a room *outside* that block instead (the shifted test of
     the misgeneralization variant, where goal and block no longer coincide)."""
+    far_start_share: float = 0.0
+    """Share of problems whose goal and start are the two ends of the maze's longest room-to-room path (only the
+    start moves with a ``goal_region``: the room farthest from the goal) instead of uniform rooms: longer paths at
+    the same side. Ignored with ``goal_outside_region``."""
 
     def validate(self) -> None:
         """One-line ``MesaoptError`` naming the allowed values."""
@@ -47,6 +51,8 @@ class MazePathTask:
         if self.goal_region is not None and not 1 <= self.goal_region <= rooms:
             raise MesaoptError(f"goal_region must be none or between 1 and {rooms} (rooms per side at side "
                                f"{self.side}), got {self.goal_region}")
+        if not 0.0 <= self.far_start_share <= 1.0:
+            raise MesaoptError(f"far_start_share must be between 0 and 1, got {self.far_start_share}")
         if self.goal_outside_region and (self.goal_region is None or self.goal_region >= rooms):
             raise MesaoptError(f"goal_outside_region needs a goal_region between 1 and {rooms - 1} at side "
                                f"{self.side} (some room must lie outside it), got {self.goal_region}")
@@ -106,6 +112,23 @@ def _cell(room: Int[Array, ""], rooms: int) -> Int[Array, "2"]:
     return 2 * jnp.stack([room // rooms, room % rooms])
 
 
+def farthest_room(open_cells: Bool[Array, "h w"], source: Int[Array, "2"], rooms: int) -> Int[Array, ""]:
+    """Flat index of the room farthest from ``source`` along the maze (the first such room on ties)."""
+    dist = bfs_distances(open_cells, source)[::2, ::2].reshape(-1)
+    return jnp.argmax(jnp.where(dist < UNREACHED, dist, -1))
+
+
+def _far_ends(key, task: MazePathTask, open_cells, goal_room, start_room) -> tuple[Array, Array]:
+    """With probability ``task.far_start_share``: the goal moved to the room farthest from it (without a goal
+    region) and the start to the room farthest from that goal: the two ends of the maze's longest room-to-room
+    path (two sweeps find them in a tree). Otherwise the rooms as drawn."""
+    rooms = rooms_per_side(task.side)
+    far = jax.random.bernoulli(key, task.far_start_share)
+    far_goal = goal_room if task.goal_region is not None else farthest_room(open_cells, _cell(goal_room, rooms), rooms)
+    far_start = farthest_room(open_cells, _cell(far_goal, rooms), rooms)
+    return jnp.where(far, far_goal, goal_room), jnp.where(far, far_start, start_room)
+
+
 def sample_maze(key, task: MazePathTask) -> tuple[Float[Array, "h w 3"], Bool[Array, "h w"]]:
     """One problem: ``(image (h, w, 3), path (h, w))``. The start is a uniform room other than the goal (with
     ``goal_outside_region``, also outside the block: the proxy is not reached before the search starts)."""
@@ -119,6 +142,8 @@ def sample_maze(key, task: MazePathTask) -> tuple[Float[Array, "h w 3"], Bool[Ar
     else:
         other = jax.random.randint(k_start, (), 0, rooms * rooms - 1)
         start_room = other + (other >= goal_room)
+        if task.far_start_share > 0:  # its own key (fold_in), so the draws above stay those of share 0
+            goal_room, start_room = _far_ends(jax.random.fold_in(key, 1), task, open_cells, goal_room, start_room)
     start, goal = _cell(start_room, rooms), _cell(goal_room, rooms)
     start_mark = jnp.zeros(open_cells.shape).at[start[0], start[1]].set(1.0)
     goal_mark = jnp.zeros(open_cells.shape).at[goal[0], goal[1]].set(1.0)
@@ -155,16 +180,19 @@ def place_on_canvas(batch: MazeBatch, canvas: int, key) -> MazeBatch:
     return MazeBatch(*jax.vmap(shift)(images, path, offsets))
 
 
-def sample_mixed_side_batch(key, sides: tuple[int, ...], per_side: int, goal_region: int | None = None) -> MazeBatch:
+def sample_mixed_side_batch(key, sides: tuple[int, ...], per_side: int, goal_region: int | None = None,
+                            far_start_share: float = 0.0) -> MazeBatch:
     """``per_side`` problems of every side in ``sides``, each placed on a canvas of the largest side
     (:func:`place_on_canvas`): one batch in which no rule can depend on the maze's size or position.
-    ``goal_region`` (may be traced) is capped at each side's rooms per side."""
+    ``goal_region`` (may be traced) is capped at each side's rooms per side; ``far_start_share`` as in
+    :class:`MazePathTask`."""
     canvas = max(sides)
     parts = []
     for i, side in enumerate(sides):
         k_maze, k_place = jax.random.split(jax.random.fold_in(key, i))
         region = None if goal_region is None else jnp.minimum(goal_region, rooms_per_side(side))
-        parts.append(place_on_canvas(sample_maze_batch(k_maze, MazePathTask(side, region), per_side), canvas, k_place))
+        task = MazePathTask(side, region, far_start_share=far_start_share)
+        parts.append(place_on_canvas(sample_maze_batch(k_maze, task, per_side), canvas, k_place))
     return MazeBatch(*(jnp.concatenate(field) for field in zip(*parts)))
 
 

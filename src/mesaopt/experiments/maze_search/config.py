@@ -37,6 +37,9 @@ class MazeSearchConfig:
     """The recurrent network's progressive loss averaged over every iteration of the gradient window instead of
     read at its end: it pays to be right early (RLO's time pressure). Off by default: with it (2026-12-06, 4
     seeds, docs/maze-search.md) side 37 fell from 0.37 to 0.04 and the per-cell filling slowed."""
+    far_start_share: float = 0.0
+    """Share of training mazes whose start and goal are the ends of the maze's longest room-to-room path (longer
+    paths at the same sides; 0: uniform rooms). The test mazes keep uniform rooms."""
     start_noise: float = 0.0
     """The recurrent network's progressive loss starts its free iterations from the initial state plus Gaussian
     noise of this many standard deviations of that state (0: no noise). A pressure towards path independence
@@ -107,6 +110,7 @@ class MazeSearchConfig:
         if self.gradient_window > self.train_iterations:
             raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
                                f"got {self.gradient_window}")
+        MazePathTask(self.train_side, far_start_share=self.far_start_share).validate()
         if not 0.0 <= self.start_noise < float("inf"):
             raise MesaoptError(f"start_noise must be a finite number >= 0, got {self.start_noise}")
         if self.probe_mazes < 4:

@@ -52,7 +52,7 @@ def _recurrent_loss(cfg: MazeSearchConfig):
 
     def loss_fn(model, key, step, _):
         k_batch, k_depth = jax.random.split(key)
-        batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region)
+        batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region, cfg.far_start_share)
         return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure,
                                 cfg.start_noise)
 
