@@ -191,7 +191,7 @@ def path_erasure(peak_coverage: Float[Array, " b"], final_coverage: Float[Array,
 
 def average_ranks(x: np.ndarray) -> np.ndarray:
     """Ranks 1 .. n of ``x``, tied values sharing the mean of their ranks (as Spearman's correlation needs)."""
-    values, inverse, counts = np.unique(np.asarray(x).ravel(), return_inverse=True, return_counts=True)
+    _, inverse, counts = np.unique(np.asarray(x).ravel(), return_inverse=True, return_counts=True)
     first = np.cumsum(counts) - counts + 1
     return (first + (counts - 1) / 2.0)[inverse]
 
