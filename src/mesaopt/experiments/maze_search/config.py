@@ -40,8 +40,8 @@ class MazeSearchConfig:
     seeds, docs/maze-search.md) side 37 fell from 0.37 to 0.04 and the per-cell filling slowed."""
     far_start_share: float = 0.0
     """Share of training mazes whose start and goal are the ends of the maze's longest room-to-room path (longer
-    paths at the same sides; 0: uniform rooms). The test mazes keep uniform rooms. (0.5, four seeds, 2026-12-06:
-    side 19 0.90 and retargeting 0.91, but side 37 0.22 against 0.37; docs/maze-search.md.)"""
+    paths at the same sides; 0: uniform rooms). The test mazes keep uniform rooms. (0.5, eight seeds, 2026-12-06:
+    side 19 0.83 against 0.84, side 37 0.21 against 0.37, more paths erased; docs/maze-search.md.)"""
     start_noise: float = 0.0
     """The recurrent network's progressive loss starts its free iterations from the initial state plus Gaussian
     noise of this many standard deviations of that state (0: no noise). A pressure towards path independence
