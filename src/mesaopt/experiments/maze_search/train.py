@@ -33,12 +33,13 @@ def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterati
     plus Gaussian noise of σ times its standard deviation, clipped at 0 like the state (a perturbed start the
     network must recover from: a pressure towards one fixed point whatever the start, "path independence")."""
     images = batch.images
-    k_free, k_noise = jax.random.split(key)
-    n_free = jax.random.randint(k_free, (), 0, max_iterations - window + 1)
+    n_free = jax.random.randint(key, (), 0, max_iterations - window + 1)
     start = model.initial_state(images)
-    noisy = jnp.maximum(start + start_noise * start.std() * jax.random.normal(k_noise, start.shape), 0.0)
-    free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images),
-                             jax.lax.stop_gradient(noisy if start_noise > 0 else start))
+    first = start
+    if start_noise > 0:  # the noise's own key (fold_in): without noise the draws are those of runs before the option
+        noise = jax.random.normal(jax.random.fold_in(key, 1), start.shape)
+        first = jnp.maximum(start + start_noise * start.std() * noise, 0.0)
+    free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images), jax.lax.stop_gradient(first))
     # straight-through: the free iterations' value, the initial projection's gradient
     state = start + jax.lax.stop_gradient(free - start)
     if every_iteration:
