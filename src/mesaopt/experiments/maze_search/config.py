@@ -41,12 +41,13 @@ class MazeSearchConfig:
     far_start_share: float = 0.0
     """Share of training mazes whose start and goal are the ends of the maze's longest room-to-room path (longer
     paths at the same sides; 0: uniform rooms). The test mazes keep uniform rooms. (0.5, eight seeds, 2026-12-06:
-    side 19 0.83 against 0.84, side 37 0.21 against 0.37, more paths erased; docs/maze-search.md.)"""
+    against the same seeds without it, side 19 0.835 / 0.78, side 37 0.21 / 0.155, within the seed noise, and
+    more long paths erased; docs/maze-search.md.)"""
     start_noise: float = 0.0
     """The recurrent network's progressive loss starts its free iterations from the initial state plus Gaussian
     noise of this many standard deviations of that state (0: no noise). A pressure towards path independence
     (Anil et al. 2022: equilibrium models whose fixed point does not depend on the start extrapolate better).
-    (1.0, four seeds, 2026-12-06: side 19 0.75, side 37 0.03; docs/maze-search.md.)"""
+    (1.0, four seeds, 2026-12-06: side 19 0.75, side 37 0.03, against 0.76, 0.11 without it; docs/maze-search.md.)"""
     width: int = 16
     """Channels of the thinking state (both models)."""
     goal_region: int | None = None
