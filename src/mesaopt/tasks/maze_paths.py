@@ -112,7 +112,7 @@ def _cell(room: Int[Array, ""], rooms: int) -> Int[Array, "2"]:
     return 2 * jnp.stack([room // rooms, room % rooms])
 
 
-def farthest_room(open_cells: Bool[Array, "h w"], source: Int[Array, "2"], rooms: int) -> Int[Array, ""]:
+def farthest_room(open_cells: Bool[Array, "h w"], source: Int[Array, "2"]) -> Int[Array, ""]:
     """Flat index of the room farthest from ``source`` along the maze (the first such room on ties)."""
     dist = bfs_distances(open_cells, source)[::2, ::2].reshape(-1)
     return jnp.argmax(jnp.where(dist < UNREACHED, dist, -1))
@@ -124,8 +124,8 @@ def _far_ends(key, task: MazePathTask, open_cells, goal_room, start_room) -> tup
     path (two sweeps find them in a tree). Otherwise the rooms as drawn."""
     rooms = rooms_per_side(task.side)
     far = jax.random.bernoulli(key, task.far_start_share)
-    far_goal = goal_room if task.goal_region is not None else farthest_room(open_cells, _cell(goal_room, rooms), rooms)
-    far_start = farthest_room(open_cells, _cell(far_goal, rooms), rooms)
+    far_goal = goal_room if task.goal_region is not None else farthest_room(open_cells, _cell(goal_room, rooms))
+    far_start = farthest_room(open_cells, _cell(far_goal, rooms))
     return jnp.where(far, far_goal, goal_room), jnp.where(far, far_start, start_room)
 
 
