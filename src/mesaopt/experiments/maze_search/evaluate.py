@@ -62,22 +62,28 @@ def accuracy_grid(cfg: MazeSearchConfig, kind: str, trainer, params, batches: di
     return grid
 
 
-def path_erasure_evidence(model, batch, iterations: int) -> dict:
-    """Per test maze of ``batch``: its path length, the largest share of its path the readout covered at one
-    iteration and the share it covers after ``iterations`` (:func:`mesaopt.detectors.search.path_coverage`);
-    ``rate``: the share of mazes whose path was found and then erased (:func:`mesaopt.detectors.search.path_erasure`).
-    """
-    peak, final = search.path_coverage(model, batch.images, batch.path, iterations)
-    return {"side": int(batch.images.shape[1]), "path_length": np.asarray(batch.path.sum((-2, -1))).tolist(),
-            "peak_coverage": np.round(np.asarray(peak), 4).tolist(),
-            "final_coverage": np.round(np.asarray(final), 4).tolist(),
-            "rate": round(float(search.path_erasure(peak, final).mean()), 4)}
+def path_erasure_by_seed(cfg: MazeSearchConfig, trainer, params, batch) -> list[dict]:
+    """Per recurrent network: each maze of ``batch`` (the largest side's test mazes) with its path length, the
+    largest share of its path the readout covered at one iteration and the share after the most iterations
+    (:func:`mesaopt.detectors.search.path_coverage`); ``rate``: the share found and then erased
+    (:func:`mesaopt.detectors.search.path_erasure`). Seeds are spread over the CPU devices, as in
+    :func:`accuracy_grid`."""
+    devices = jax.devices()
+    on_device = [jax.device_put((batch.images, batch.path), d) for d in devices]
+    pending = [search.path_coverage(jax.device_put(trainer.model(take(params, s)), devices[s % len(devices)]),
+                                    *on_device[s % len(devices)], cfg.test_iterations[-1])
+               for s in range(cfg.n_seeds)]
+    length = np.asarray(batch.path.sum((-2, -1))).tolist()
+    return [{"side": int(batch.images.shape[1]), "path_length": length,
+             "peak_coverage": np.round(np.asarray(peak), 4).tolist(),
+             "final_coverage": np.round(np.asarray(final), 4).tolist(),
+             "rate": round(float(search.path_erasure(peak, final).mean()), 4)} for peak, final in pending]
 
 
-def search_evidence(cfg: MazeSearchConfig, model, key, largest=None) -> dict:
+def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     """The search detectors on one recurrent network, at ``cfg.detector_side``: solve iterations and their fit to
     each candidate's rounds, per-cell settle iterations against dead-end filling, probes, retargeting, swap, goal
-    ablation; given ``largest`` (the largest side's test batch), path erasure on it."""
+    ablation."""
     side = cfg.detector_side
     k_maze, k_goal = jax.random.split(key)
     batch = draw_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
@@ -93,8 +99,7 @@ def search_evidence(cfg: MazeSearchConfig, model, key, largest=None) -> dict:
     return {"side": side, "solve_iteration": solve.tolist(), "solve_iteration_fit": fit, "cell_settle_fit": cell_fit,
             "probes": probes,
             "retarget_rate": float(np.mean(np.asarray(retarget))), "swap_rate": float(np.mean(np.asarray(swap))),
-            "goal_ablation": search.ablate_goal(model, batch.images, most),
-            **({} if largest is None else {"path_erasure": path_erasure_evidence(model, largest, most)})}
+            "goal_ablation": search.ablate_goal(model, batch.images, most)}
 
 
 MAX_FRAMES = 48

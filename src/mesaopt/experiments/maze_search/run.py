@@ -17,7 +17,8 @@ import jax
 import numpy as np
 
 from mesaopt.experiments.maze_search.config import MODEL_KINDS, MazeSearchConfig
-from mesaopt.experiments.maze_search.evaluate import accuracy_grid, readout_frames, search_evidence, test_batches
+from mesaopt.experiments.maze_search.evaluate import (accuracy_grid, path_erasure_by_seed, readout_frames,
+                                                      search_evidence, test_batches)
 from mesaopt.experiments.maze_search.train import checkpoint_metadata, make_trainer
 from mesaopt.experiments.shared.common import stored_config, take
 from mesaopt.experiments.shared.icl import ci_summary, loss_curves, timing_summary
@@ -70,8 +71,9 @@ def run_maze_search(cfg: MazeSearchConfig, ctx) -> dict:
             recurrent = (trainer, params)
     ctx.phase("search detectors")
     trainer, params = recurrent
-    evidence = [search_evidence(cfg, trainer.model(take(params, s)), k, batches[cfg.test_sides[-1]]) for s, k in
-                enumerate(jax.random.split(k_search, cfg.n_seeds))]
+    erasure = path_erasure_by_seed(cfg, trainer, params, batches[cfg.test_sides[-1]])
+    evidence = [{**search_evidence(cfg, trainer.model(take(params, s)), k), "path_erasure": erasure[s]}
+                for s, k in enumerate(jax.random.split(k_search, cfg.n_seeds))]
     frames = readout_frames(cfg, trainer.model(take(params, 0)), batches[cfg.test_sides[-1]])
     wall = time.perf_counter() - started
     accuracy = {kind: summarize_grid(grid) for kind, grid in grids.items()}
