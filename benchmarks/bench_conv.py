@@ -19,7 +19,9 @@ training step = forward + backward + an Adam update (lr 1e-3; ``optax.adam`` / `
   a chunk of ``--steps-per-chunk`` steps in one jitted ``lax.scan``, each step drawing its batch with
   ``jax.random``. Two variants, differing only in the convolution: ``lax.conv``
   (``models.xla_cpu.conv2d_same_lax``, XLA's convolution) and ``patch matmul`` (``models.xla_cpu.conv2d_same``:
-  the 9 shifted copies stacked along the channel axis, then one matmul).
+  the 9 shifted copies stacked along the channel axis, then one matmul); and ``patch matmul, split batch``:
+  the same with each step's batch split across the JAX CPU devices (one per core; a ``NamedSharding`` on the
+  images and targets, the parameters replicated), as every JAX side of these benchmarks uses the machine's cores.
 * torch: the same network as an ``nn.Module`` of ``nn.Conv2d`` (NCHW), batch drawn with ``torch.randint`` each
   step, ``torch.optim.Adam``, ``torch.set_num_threads(2)``; ``eager``, and ``compile`` (``torch.compile`` of
   model + loss: forward and backward compiled, the 20 iterations unrolled; optimizer step eager).
@@ -50,7 +52,7 @@ LAYERS = {  # name: (C_in, C_out, times applied per forward pass)
 N_PARAMS = sum(KERNEL * KERNEL * c_in * c_out + c_out for c_in, c_out, _ in LAYERS.values())
 FLOPS_PER_STEP = 3 * BATCH * sum(2 * SIZE * SIZE * KERNEL * KERNEL * c_in * c_out * n
                                  for c_in, c_out, n in LAYERS.values())
-SIDES = {"mesaopt": ["lax.conv", "patch matmul"], "torch": ["eager", "compile"]}
+SIDES = {"mesaopt": ["lax.conv", "patch matmul", "patch matmul, split batch"], "torch": ["eager", "compile"]}
 
 
 
@@ -96,21 +98,28 @@ def setup_mesaopt(steps: int):
 
     import jax
     import jax.numpy as jnp
+    import numpy as np
     import optax
 
     from mesaopt.models.xla_cpu import conv2d_same, conv2d_same_lax
 
-    convs = {"lax.conv": conv2d_same_lax, "patch matmul": conv2d_same}
-
-    def batch(key):
-        kx, ky = jax.random.split(key)
-        x = jax.random.bernoulli(kx, 0.5, (BATCH, SIZE, SIZE, IN_CHANNELS)).astype(jnp.float32)
-        return x, jax.random.bernoulli(ky, 0.5, (BATCH, SIZE, SIZE)).astype(jnp.int32)
-
+    convs = {"lax.conv": conv2d_same_lax, "patch matmul": conv2d_same, "patch matmul, split batch": conv2d_same}
+    mesh = jax.sharding.Mesh(np.array(jax.devices()), ("batch",))
+    split, replicated = (jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec)) for spec in
+                         (("batch",), ()))
     optimizer = optax.adam(LR)
 
     def prepare(variant):
         conv = convs[variant]
+        shard = variant.endswith("split batch")
+
+        def batch(key):
+            kx, ky = jax.random.split(key)
+            x = jax.random.bernoulli(kx, 0.5, (BATCH, SIZE, SIZE, IN_CHANNELS)).astype(jnp.float32)
+            y = jax.random.bernoulli(ky, 0.5, (BATCH, SIZE, SIZE)).astype(jnp.int32)
+            if shard:  # half the batch per core; XLA sums the gradients across the devices
+                x, y = (jax.lax.with_sharding_constraint(a, split) for a in (x, y))
+            return x, y
 
         def loss_fn(params, x, y):
             logits = jax_forward(conv, params, x)  # the whole batch at once
@@ -126,6 +135,8 @@ def setup_mesaopt(steps: int):
         start = time.perf_counter()
         params = jax_init_params(jax.random.key(0))
         state = (params, optimizer.init(params), jax.random.key(1))
+        if shard:
+            state = jax.device_put(state, replicated)
         chunk = jax.jit(lambda s: jax.lax.scan(train_step, s, None, length=steps), donate_argnums=0)
         runner = chunk.lower(state).compile()
         setup_s = time.perf_counter() - start
@@ -264,6 +275,7 @@ def report(result: dict) -> None:
     print(f"\nparameters: {', '.join(f'{s} {n:,}' for s, n in params.items())}"
           f"{' (equal)' if same else ' MISMATCH'}")
     patch, lax = h.median_of(rows, "mesaopt", "patch matmul"), h.median_of(rows, "mesaopt", "lax.conv")
+    split = h.median_of(rows, "mesaopt", "patch matmul, split batch")
     print(f"\nRatios (headline: the faster mesaopt variant, {best_m}, against the faster torch variant, {best_t}):")
     result["ratios"] = {
         "mesaopt_best_vs_torch_best": ratio_line(f"mesaopt {best_m} vs torch {best_t} (headline)", best_m_rate,
@@ -271,6 +283,8 @@ def report(result: dict) -> None:
         "patch_vs_torch_eager": ratio_line("patch matmul vs torch eager", patch, h.median_of(rows, "torch", "eager")),
         "patch_vs_torch_compile": ratio_line("patch matmul vs torch.compile", patch,
                                              h.median_of(rows, "torch", "compile")),
+        "split_batch_vs_torch_compile": ratio_line("patch matmul, split batch vs torch.compile", split,
+                                                   h.median_of(rows, "torch", "compile")),
         "lax_vs_torch_best": ratio_line(f"lax.conv vs torch {best_t}", lax, best_t_rate),
         "patch_vs_lax": ratio_line("patch matmul / lax.conv (mesaopt)", patch, lax),
     }
