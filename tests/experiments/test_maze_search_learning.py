@@ -72,3 +72,34 @@ def test_start_noise_charges_a_path_dependent_searcher_and_not_a_path_independen
     still = eqx.tree_at(lambda m: (m.recall, m.mix), still, jax.tree.map(jnp.zeros_like, (still.recall, still.mix)))
     clean, noisy = losses(still)
     assert abs(noisy - clean) < 1e-4
+
+
+def test_a_wrong_start_charges_a_searcher_that_cannot_leave_a_search_and_not_one_that_forgets():
+    from mesaopt.experiments.maze_search.train import progressive_loss
+    from mesaopt.models.planted_thinkers import dead_end_filler
+    from mesaopt.models.thinking import RecurrentThinker
+
+    mazes = sample_maze_batch(jax.random.key(2), MazePathTask(11), 16)
+
+    def losses(model):
+        return [float(progressive_loss(model, mazes, jax.random.key(3), 40, 20, wrong_start_share=share))
+                for share in (0.0, 1.0)]
+
+    # dead-end filling never unfills: the other maze's filled cells that lie on this maze's path stay filled
+    own, wrong = losses(dead_end_filler(width=8))
+    assert wrong > own + 0.05  # measured: 0.43 against 0.33
+    still = RecurrentThinker(3, width=8, key=jax.random.key(4))
+    still = eqx.tree_at(lambda m: (m.recall, m.mix), still, jax.tree.map(jnp.zeros_like, (still.recall, still.mix)))
+    own, wrong = losses(still)
+    assert abs(wrong - own) < 1e-4
+
+
+def test_free_inputs_swap_the_chosen_share_of_mazes_for_at_most_the_free_iterations():
+    from mesaopt.experiments.maze_search.train import free_inputs
+
+    images = sample_maze_batch(jax.random.key(2), MazePathTask(9), 64).images
+    for share, low, high in ((0.0, 0, 0), (0.5, 16, 48), (1.0, 64, 64)):
+        begun, n_wrong = free_inputs(jax.random.key(share > 0), images, jnp.asarray(7), share)
+        swapped = np.asarray(jnp.any(begun != images, axis=(1, 2, 3)))
+        assert low <= swapped.sum() <= high and 0 <= int(n_wrong) <= 7
+        assert np.array_equal(np.asarray(begun)[swapped], np.asarray(jnp.roll(images, 1, axis=0))[swapped])

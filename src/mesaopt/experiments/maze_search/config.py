@@ -48,6 +48,10 @@ class MazeSearchConfig:
     noise of this many standard deviations of that state (0: no noise). A pressure towards path independence
     (Anil et al. 2022: equilibrium models whose fixed point does not depend on the start extrapolate better).
     (1.0, four seeds, 2026-12-06: side 19 0.75, side 37 0.03, against 0.76, 0.11 without it; docs/maze-search.md.)"""
+    wrong_start_share: float = 0.0
+    """Share of the recurrent network's training mazes whose free iterations begin on another maze of the batch
+    (for a random number of them) and then go on with their own: the network must abandon a search under way.
+    Aimed at the cut test's finding that a settled path can ignore its input (docs/maze-search.md). 0: off."""
     width: int = 16
     """Channels of the thinking state (both models)."""
     goal_region: int | None = None
@@ -115,6 +119,8 @@ class MazeSearchConfig:
             raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
                                f"got {self.gradient_window}")
         MazePathTask(self.train_side, far_start_share=self.far_start_share).validate()
+        if not 0.0 <= self.wrong_start_share <= 1.0:
+            raise MesaoptError(f"wrong_start_share must be between 0 and 1, got {self.wrong_start_share}")
         if not 0.0 <= self.start_noise < float("inf"):
             raise MesaoptError(f"start_noise must be a finite number >= 0, got {self.start_noise}")
         if self.probe_mazes < 4:

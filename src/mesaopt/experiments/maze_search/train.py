@@ -24,28 +24,48 @@ def path_loss(logits: jax.Array, path: jax.Array) -> jax.Array:
 
 
 def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int,
-                     every_iteration: bool = False, start_noise: float = 0.0) -> jax.Array:
+                     every_iteration: bool = False, start_noise: float = 0.0,
+                     wrong_start_share: float = 0.0) -> jax.Array:
     """Loss after ``n + window`` iterations, ``n`` uniform in 0 .. ``max_iterations - window``, with gradients
     through the last ``window`` only: the network learns to continue from any of its own intermediate states
     (what lets it keep going at test time), at the cost of ``window`` differentiated iterations. With
     ``every_iteration``, the mean of the losses after each of those ``window`` iterations instead: it pays to be
     right early (a time pressure). With ``start_noise`` σ > 0, the free iterations start from the initial state
     plus Gaussian noise of σ times its standard deviation, clipped at 0 like the state (a perturbed start the
-    network must recover from: a pressure towards one fixed point whatever the start, "path independence")."""
+    network must recover from: a pressure towards one fixed point whatever the start, "path independence"). With
+    ``wrong_start_share`` p > 0, see :func:`free_inputs`."""
     images = batch.images
     n_free = jax.random.randint(key, (), 0, max_iterations - window + 1)
     start = model.initial_state(images)
-    first = start
+    first_images, n_wrong = images, None
+    if wrong_start_share > 0:  # its own key (fold_in), as the noise's
+        first_images, n_wrong = free_inputs(jax.random.fold_in(key, 2), images, n_free, wrong_start_share)
+    first = start if n_wrong is None else model.initial_state(first_images)
     if start_noise > 0:  # the noise's own key (fold_in): without noise the draws are those of runs before the option
-        noise = jax.random.normal(jax.random.fold_in(key, 1), start.shape)
-        first = jnp.maximum(start + start_noise * start.std() * noise, 0.0)
-    free = jax.lax.fori_loop(0, n_free, lambda _, s: model.step(s, images), jax.lax.stop_gradient(first))
+        noise = jax.random.normal(jax.random.fold_in(key, 1), first.shape)
+        first = jnp.maximum(first + start_noise * first.std() * noise, 0.0)
+
+    def free_step(t, state):
+        return model.step(state, images if n_wrong is None else jnp.where(t < n_wrong, first_images, images))
+
+    free = jax.lax.fori_loop(0, n_free, free_step, jax.lax.stop_gradient(first))
     # straight-through: the free iterations' value, the initial projection's gradient
     state = start + jax.lax.stop_gradient(free - start)
     if every_iteration:
         states = model.think(images, window, state=state, every_state=True)
         return jax.vmap(lambda s: path_loss(model.readout(s), batch.path))(states).mean()
     return path_loss(model.readout(model.think(images, window, state=state)), batch.path)
+
+
+def free_inputs(key, images: jax.Array, n_free: jax.Array, share: float) -> tuple[jax.Array, jax.Array]:
+    """The images the free iterations begin on, and for how many of them: each maze with probability ``share``
+    begins on the batch's next maze instead (another maze, its walls, start and goal), for a number of iterations
+    uniform in 0 .. ``n_free``; then on its own. The network must leave a search for a wrong maze that is already
+    under way (a state that no Gaussian perturbation reaches), so that a state it cannot leave costs it."""
+    k_which, k_length = jax.random.split(key)
+    wrong = jax.random.bernoulli(k_which, share, images.shape[:1])
+    begun = jnp.where(wrong[:, None, None, None], jnp.roll(images, 1, axis=0), images)
+    return begun, jax.random.randint(k_length, (), 0, n_free + 1)
 
 
 def _recurrent_loss(cfg: MazeSearchConfig):
@@ -55,7 +75,7 @@ def _recurrent_loss(cfg: MazeSearchConfig):
         k_batch, k_depth = jax.random.split(key)
         batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region, cfg.far_start_share)
         return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure,
-                                cfg.start_noise)
+                                cfg.start_noise, cfg.wrong_start_share)
 
     return loss_fn
 
