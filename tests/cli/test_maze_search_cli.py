@@ -26,6 +26,8 @@ HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy
     (["--start-noise", "-0.5"], "start_noise must be a finite number >= 0, got -0.5"),
     (["--far-start-share", "2"], "far_start_share must be between 0 and 1, got 2.0"),
     (["--wrong-start-share", "-0.1"], "wrong_start_share must be between 0 and 1, got -0.1"),
+    (["--min-free-iterations", "45"], "min_free_iterations must be between 0 and train_iterations - gradient_window"
+                                      " (40), got 45"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(args, needle, tmp_path, capsys):
     code = main(["run", "maze-search", "--root", str(tmp_path), *args])

@@ -103,3 +103,18 @@ def test_free_inputs_swap_the_chosen_share_of_mazes_for_at_most_the_free_iterati
         swapped = np.asarray(jnp.any(begun != images, axis=(1, 2, 3)))
         assert low <= swapped.sum() <= high and 0 <= int(n_wrong) <= 7
         assert np.array_equal(np.asarray(begun)[swapped], np.asarray(jnp.roll(images, 1, axis=0))[swapped])
+
+
+def test_min_free_iterations_reads_the_loss_no_earlier_than_asked():
+    from mesaopt.experiments.maze_search.train import path_loss, progressive_loss
+    from mesaopt.models.planted_thinkers import dead_end_filler
+
+    mazes = sample_maze_batch(jax.random.key(2), MazePathTask(11), 16)
+    filler = dead_end_filler(width=8)
+    # the most free iterations as the least: the loss is the plain loss after all 40 iterations, for every key
+    after_all = float(path_loss(filler(mazes.images, 40), mazes.path))
+    for k in range(3):
+        assert abs(float(progressive_loss(filler, mazes, jax.random.key(k), 40, 20, min_free=20)) - after_all) < 1e-6
+    # without the floor some keys read the loss before the filling is done (side 11 needs more than 20 rounds)
+    early = [float(progressive_loss(filler, mazes, jax.random.key(k), 40, 20)) for k in range(8)]
+    assert max(early) > after_all + 0.01  # measured: up to 0.337 against 0.313

@@ -34,6 +34,11 @@ class MazeSearchConfig:
     iterations without one (Bansal et al. 2022); the loss is read at the end. Equal to train_iterations: plain
     loss after train_iterations. (Four seeds each, 2026-12-06: windows 5 / 10 / 20 gave side 37 0.02 / 0.37 /
     0.23; docs/maze-search.md.)"""
+    min_free_iterations: int = 0
+    """Progressive loss: the fewest iterations without gradient before the window, so that the loss is read no
+    earlier than after ``min_free_iterations + gradient_window`` iterations (0: from the window's end on, which asks
+    for right answers after 10 iterations where dead-end filling needs up to 24 rounds on side 9: an implicit time
+    pressure). At most ``train_iterations - gradient_window``."""
     time_pressure: bool = False
     """The recurrent network's progressive loss averaged over every iteration of the gradient window instead of
     read at its end: it pays to be right early (RLO's time pressure). Off by default: with it (2026-12-06, 4
@@ -118,6 +123,9 @@ class MazeSearchConfig:
         if self.gradient_window > self.train_iterations:
             raise MesaoptError(f"gradient_window must be between 1 and train_iterations ({self.train_iterations}), "
                                f"got {self.gradient_window}")
+        if not 0 <= self.min_free_iterations <= self.train_iterations - self.gradient_window:
+            raise MesaoptError(f"min_free_iterations must be between 0 and train_iterations - gradient_window "
+                               f"({self.train_iterations - self.gradient_window}), got {self.min_free_iterations}")
         MazePathTask(self.train_side, far_start_share=self.far_start_share).validate()
         if not 0.0 <= self.wrong_start_share <= 1.0:
             raise MesaoptError(f"wrong_start_share must be between 0 and 1, got {self.wrong_start_share}")

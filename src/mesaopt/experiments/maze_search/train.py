@@ -25,9 +25,9 @@ def path_loss(logits: jax.Array, path: jax.Array) -> jax.Array:
 
 def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int,
                      every_iteration: bool = False, start_noise: float = 0.0,
-                     wrong_start_share: float = 0.0) -> jax.Array:
-    """Loss after ``n + window`` iterations, ``n`` uniform in 0 .. ``max_iterations - window``, with gradients
-    through the last ``window`` only: the network learns to continue from any of its own intermediate states
+                     wrong_start_share: float = 0.0, min_free: int = 0) -> jax.Array:
+    """Loss after ``n + window`` iterations, ``n`` uniform in ``min_free`` .. ``max_iterations - window``, with
+    gradients through the last ``window`` only: the network learns to continue from any of its own intermediate states
     (what lets it keep going at test time), at the cost of ``window`` differentiated iterations. With
     ``every_iteration``, the mean of the losses after each of those ``window`` iterations instead: it pays to be
     right early (a time pressure). With ``start_noise`` σ > 0, the free iterations start from the initial state
@@ -35,7 +35,7 @@ def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterati
     network must recover from: a pressure towards one fixed point whatever the start, "path independence"). With
     ``wrong_start_share`` p > 0, see :func:`free_inputs`."""
     images = batch.images
-    n_free = jax.random.randint(key, (), 0, max_iterations - window + 1)
+    n_free = jax.random.randint(key, (), min_free, max_iterations - window + 1)
     start = model.initial_state(images)
     first_images, n_wrong = images, None
     if wrong_start_share > 0:  # its own key (fold_in), as the noise's
@@ -75,7 +75,7 @@ def _recurrent_loss(cfg: MazeSearchConfig):
         k_batch, k_depth = jax.random.split(key)
         batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region, cfg.far_start_share)
         return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure,
-                                cfg.start_noise, cfg.wrong_start_share)
+                                cfg.start_noise, cfg.wrong_start_share, cfg.min_free_iterations)
 
     return loss_fn
 
