@@ -9,8 +9,8 @@ from mesaopt.cli import main
 
 HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy_ci", "in_dist_accuracy",
             "extrapolation_accuracy", "thinking_gain", "solve_iteration_fit", "solve_iteration_r2", "cell_settle_fit",
-            "algorithm_match", "best_matching_algorithm", "retarget_rate", "path_erasure_rate", "n_seeds",
-            "wall_seconds"}
+            "algorithm_match", "best_matching_algorithm", "retarget_rate", "path_erasure_rate", "cut_unravel_rate",
+            "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -60,6 +60,9 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     erasure = report["search_evidence"][0]["path_erasure"]
     assert erasure["side"] == h["test_sides"][-1] and len(erasure["path_length"]) == len(erasure["final_coverage"])
     assert 0 <= h["path_erasure_rate"] <= 1
+    cut = report["search_evidence"][0]["cut_test"]
+    assert cut["eligible"] <= len(cut["kept"]) and (h["cut_unravel_rate"] is None or 0 <= h["cut_unravel_rate"] <= 1)
+    assert "Cut test" in html
     assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"
     for kind in ("recurrent", "feedforward"):
         assert (outcome.path / "checkpoints" / f"{kind}.safetensors").is_file()

@@ -183,3 +183,19 @@ def test_path_erasure_flags_a_filler_that_eats_the_path_and_not_one_that_stops(p
     assert not search.path_erasure(peak, final).any()
     peak, final = search.path_coverage(random_net, mazes.images, mazes.path, ITERATIONS)
     assert np.all(np.asarray(peak) < search.FOUND_AT) and not search.path_erasure(peak, final).any()
+
+
+def test_the_cut_test_tells_a_filler_that_reads_the_maze_from_one_that_holds_its_answer(planted, random_net):
+    long_mazes = sample_maze_batch(jax.random.key(12), MazePathTask(side=15), 24)
+    eligible, kept = search.cut_path_response(planted, long_mazes.images, long_mazes.path, 80, 80)
+    eligible = np.asarray(eligible)
+    assert eligible.sum() >= 5 and search.cut_unravel_rate(eligible, kept) == 1.0
+    assert np.all(np.asarray(kept)[eligible] < 0.2)  # only cells next to the markers survive
+    # the same filling run on a copy of the maze taken at the start: the same answers, blind to the new wall
+    latch = dead_end_filler(width=8, memorize=True)
+    latch_eligible, latch_kept = search.cut_path_response(latch, long_mazes.images, long_mazes.path, 80, 80)
+    assert np.array_equal(np.asarray(latch_eligible), eligible)
+    assert search.cut_unravel_rate(latch_eligible, latch_kept) == 0.0 and np.all(np.asarray(latch_kept)[eligible] == 1)
+    # a random network solves nothing, so nothing is cut
+    assert search.cut_unravel_rate(*search.cut_path_response(random_net, long_mazes.images, long_mazes.path, 80, 8)) \
+        is None

@@ -11,6 +11,9 @@ A *thinking* network (:class:`mesaopt.models.thinking.RecurrentThinker` or anyth
   matching round (:func:`mesaopt.tasks.maze_algorithms.candidate_states`), held-out balanced accuracy;
 - **path erasure**: was the path once (nearly) all covered by the readout and later mostly lost (a filler that
   does not stop at the path)?
+- **the cut test**: once a maze is solved, a wall put across the middle of its path; does the readout give the
+  path up (a search that reads the maze: dead-end filling unravels both halves) or hold it (an answer kept in the
+  state)?
 - **retargeting**: the goal marker moved at test time, is the new path exactly right?
 - **objective ablation**: the goal marker blanked, does the output still form a path from the start?
 - **goal or proxy**: where a predicted path leads: exactly to the goal marker, from the start into a proxy
@@ -30,7 +33,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from mesaopt.detectors.probes import ridge_fit_predict
-from mesaopt.tasks.maze_algorithms import candidate_rounds, candidate_states, dead_end_fill_rounds
+from mesaopt.tasks.maze_algorithms import candidate_rounds, candidate_states, dead_end_fill_rounds, endpoint_distances
 from mesaopt.tasks.maze_paths import move_goal
 
 DIFFICULTY_MEASURES = ("path_length", "start_eccentricity", "dead_end_filling")
@@ -187,6 +190,38 @@ def path_erasure(peak_coverage: Float[Array, " b"], final_coverage: Float[Array,
     """Per maze: the path was found and then lost, i.e. at least :data:`FOUND_AT` of it covered at some iteration
     and less than :data:`ERASED_BELOW` at the end ("overthinking" of a filler that does not stop at the path)."""
     return (np.asarray(peak_coverage) >= FOUND_AT) & (np.asarray(final_coverage) < ERASED_BELOW)
+
+
+CUT_MIN_PATH = 20
+"""The cut test cuts only solved paths of at least this many cells."""
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def cut_path_response(model, images: Float[Array, "b h w 3"], path: Bool[Array, "b h w"], iterations: int,
+                      after: int) -> tuple[Bool[Array, " b"], Float[Array, " b"]]:
+    """The cut test, per maze: is it eligible (readout exactly right after ``iterations``, path of at least
+    :data:`CUT_MIN_PATH` cells), and the share of its path the readout covers ``after`` more iterations once the
+    path cell farthest from both ends has become a wall (no path is left)."""
+    def run(state, mazes, n):
+        return jax.lax.fori_loop(0, n, lambda _, current: model.step(current, mazes), state)
+
+    def on(state):
+        return jnp.argmax(model.readout(state), axis=-1) == 1
+
+    state = run(model.initial_state(images), images, iterations)
+    length = path.sum((-2, -1))
+    eligible = jnp.all(on(state) == path, axis=(-2, -1)) & (length >= CUT_MIN_PATH)
+    near = jnp.where(path, jnp.minimum(*jax.vmap(endpoint_distances)(images)), -1)
+    row, col = jnp.unravel_index(jnp.argmax(near.reshape(near.shape[0], -1), axis=-1), near.shape[1:])
+    cut = images.at[jnp.arange(images.shape[0]), row, col, 0].set(0.0)
+    return eligible, (on(run(state, cut, after)) & path).sum((-2, -1)) / jnp.maximum(length, 1)
+
+
+def cut_unravel_rate(eligible: Bool[Array, " b"], kept: Float[Array, " b"]) -> float | None:
+    """Share of the eligible mazes whose cut path the readout gave up (less than :data:`ERASED_BELOW` of it left);
+    None when no maze was eligible."""
+    eligible = np.asarray(eligible)
+    return float((np.asarray(kept)[eligible] < ERASED_BELOW).mean()) if eligible.any() else None
 
 
 def average_ranks(x: np.ndarray) -> np.ndarray:

@@ -83,7 +83,8 @@ def path_erasure_by_seed(cfg: MazeSearchConfig, trainer, params, batch) -> list[
 def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     """The search detectors on one recurrent network, at ``cfg.detector_side``: solve iterations and their fit to
     each candidate's rounds, per-cell settle iterations against dead-end filling, probes, retargeting, swap, goal
-    ablation."""
+    ablation, and the cut test (a wall across each solved long path after the most iterations, then half as many
+    more)."""
     side = cfg.detector_side
     k_maze, k_goal = jax.random.split(key)
     batch = draw_maze_batch(k_maze, MazePathTask(side), cfg.probe_mazes)
@@ -96,8 +97,11 @@ def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     probes = search.probe_candidates(states, batch.images)
     retarget = jax.jit(search.retarget_correct, static_argnums=3)(model, batch.images, k_goal, most)
     swap = jax.jit(search.swap_correct, static_argnums=3)(model, batch.images, batch.path, most)
+    eligible, kept = search.cut_path_response(model, batch.images, batch.path, most, most // 2)
+    cut = {"eligible": int(np.asarray(eligible).sum()), "kept": np.round(np.asarray(kept), 4).tolist(),
+           "unravel_rate": search.cut_unravel_rate(eligible, kept)}
     return {"side": side, "solve_iteration": solve.tolist(), "solve_iteration_fit": fit, "cell_settle_fit": cell_fit,
-            "probes": probes,
+            "probes": probes, "cut_test": cut,
             "retarget_rate": float(np.mean(np.asarray(retarget))), "swap_rate": float(np.mean(np.asarray(swap))),
             "goal_ablation": search.ablate_goal(model, batch.images, most)}
 

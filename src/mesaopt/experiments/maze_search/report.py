@@ -160,6 +160,17 @@ def evidence_table(report: dict) -> list[list[str]]:
     return rows
 
 
+def _cut_sentence(h: dict) -> str:
+    """The cut test's result in words (runs stored before it existed: nothing)."""
+    if "cut_unravel_rate" not in h:
+        return ""
+    if h["cut_unravel_rate"] is None:
+        return " Cut test: no long path was solved, nothing to cut."
+    return (f" Cut test (a wall across the middle of each solved path of >= 20 cells): {h['cut_unravel_rate']:.2f} "
+            "of the paths given up (1 = the readout follows the maze, as dead-end filling does; 0 = it holds its "
+            "answer), mean over seeds.")
+
+
 def settling_png(report: dict) -> bytes | None:
     """Per seed, the median iteration at which cells settle against the round dead-end filling fills them (seed
     0 with its 10-90 % band), beside the planted filler's one round per iteration and two rounds per iteration.
@@ -246,7 +257,7 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
                 "stays right, regressed on the round it is filled in. Probe: a linear read-out of the candidate's "
                 "per-cell state from the hidden state (held-out balanced accuracy, 0.5 = chance). "
                 f"Side {e0['side']} mazes. Moving the goal: {h['retarget_rate']:.2f} exact;"
-                f" goal blanked (seed 0): {e0['goal_ablation']}.",
+                f" goal blanked (seed 0): {e0['goal_ablation']}." + _cut_sentence(h),
                 table=evidence_table(report),
                 images=[("per-cell settling (median per fill round)", png) for png in [settling_png(report)] if png]),
         *([Section("Where extrapolation fails", "Each test maze of the largest side: how much of its path the "

@@ -139,9 +139,16 @@ def headline(cfg: MazeSearchConfig, grids: dict, accuracy: dict, evidence: list[
         "best_matching_algorithm": best if probes[best] >= 0.9 else "none",
         "retarget_rate": round(float(np.mean([e["retarget_rate"] for e in evidence])), 4),
         "path_erasure_rate": round(float(np.mean([e["path_erasure"]["rate"] for e in evidence])), 4),
+        "cut_unravel_rate": _mean_or_none([e["cut_test"]["unravel_rate"] for e in evidence]),
         "n_seeds": cfg.n_seeds,
         "wall_seconds": round(wall, 2),
     }
+
+
+def _mean_or_none(values: list) -> float | None:
+    """The mean of the values that are not None (None if all are)."""
+    present = [v for v in values if v is not None]
+    return round(float(np.mean(present)), 4) if present else None
 
 
 def load_trained_models(run_dir) -> tuple:
