@@ -38,7 +38,9 @@ class MazeSearchConfig:
     """Progressive loss: the fewest iterations without gradient before the window, so that the loss is read no
     earlier than after ``min_free_iterations + gradient_window`` iterations (0: from the window's end on, which asks
     for right answers after 10 iterations where dead-end filling needs up to 24 rounds on side 9: an implicit time
-    pressure). At most ``train_iterations - gradient_window``."""
+    pressure). At most ``train_iterations - gradient_window``. (20, eight seeds, 2026-12-06: side 37 0.14 against
+    0.32 for the same seeds without it, slower filling and three quarters of the long paths erased;
+    docs/maze-search.md.)"""
     time_pressure: bool = False
     """The recurrent network's progressive loss averaged over every iteration of the gradient window instead of
     read at its end: it pays to be right early (RLO's time pressure). Off by default: with it (2026-12-06, 4
