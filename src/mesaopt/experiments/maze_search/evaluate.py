@@ -98,8 +98,9 @@ def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:
     retarget = jax.jit(search.retarget_correct, static_argnums=3)(model, batch.images, k_goal, most)
     swap = jax.jit(search.swap_correct, static_argnums=3)(model, batch.images, batch.path, most)
     eligible, kept = search.cut_path_response(model, batch.images, batch.path, most, most // 2)
+    unravel = search.cut_unravel_rate(eligible, kept)
     cut = {"eligible": int(np.asarray(eligible).sum()), "kept": np.round(np.asarray(kept), 4).tolist(),
-           "unravel_rate": search.cut_unravel_rate(eligible, kept)}
+           "unravel_rate": None if unravel is None else round(unravel, 4)}
     return {"side": side, "solve_iteration": solve.tolist(), "solve_iteration_fit": fit, "cell_settle_fit": cell_fit,
             "probes": probes, "cut_test": cut,
             "retarget_rate": float(np.mean(np.asarray(retarget))), "swap_rate": float(np.mean(np.asarray(swap))),
