@@ -71,9 +71,9 @@ def dead_end_filler(width: int = 8, in_channels: int = 3, memorize: bool = False
     head[1, 1, _OPEN_STATE, 0], head[1, 1, _FILLED, 0] = 1.0, -1.0  # relu(open - filled): 1 on the path
     out = np.zeros((3, 3, width // 2, 2), np.float32)
     out[1, 1, 0, 1] = 2.0  # path logit 2 on the path, 0 elsewhere; the other logit is a constant 1
-    weights = {"project": (project, np.zeros(width, np.float32)), "recall": _recall_kernel(width, in_channels, memorize),
-               "mix": _mix_kernel(width), "head": (head, np.zeros(width // 2, np.float32)),
-               "out": (out, np.array([1.0, 0.0], np.float32))}
+    weights = {"project": (project, np.zeros(width, np.float32)),
+               "recall": _recall_kernel(width, in_channels, memorize), "mix": _mix_kernel(width),
+               "head": (head, np.zeros(width // 2, np.float32)), "out": (out, np.array([1.0, 0.0], np.float32))}
     names = tuple(weights)
     return eqx.tree_at(lambda m: tuple(getattr(m, n) for n in names), model,
                        tuple(tuple(jnp.asarray(a) for a in weights[n]) for n in names))
