@@ -53,44 +53,36 @@ def test_time_pressure_charges_for_wrong_early_readouts_and_nothing_more():
     assert abs(every - end) < 1e-4
 
 
-def test_start_noise_charges_a_path_dependent_searcher_and_not_a_path_independent_one():
+def _losses_without_and_with(option: str, value) -> dict[str, list[float]]:
+    """The progressive loss (side-11 mazes, 40 iterations, window 20) without and with one option, for the planted
+    filler and for a network whose block outputs zeros (it forgets its state after one iteration)."""
     from mesaopt.experiments.maze_search.train import progressive_loss
     from mesaopt.models.planted_thinkers import dead_end_filler
     from mesaopt.models.thinking import RecurrentThinker
 
     mazes = sample_maze_batch(jax.random.key(2), MazePathTask(11), 16)
-
-    def losses(model):
-        return [float(progressive_loss(model, mazes, jax.random.key(3), 40, 20, start_noise=noise))
-                for noise in (0.0, 1.0)]
-
-    # dead-end filling never unfills a cell: a start with noise in the filled channel stays wrong
-    clean, noisy = losses(dead_end_filler(width=8))
-    assert noisy > clean + 0.05  # measured: 0.56 against 0.34
-    # a block that outputs zeros forgets the start after one iteration: the noise costs nothing
     still = RecurrentThinker(3, width=8, key=jax.random.key(4))
     still = eqx.tree_at(lambda m: (m.recall, m.mix), still, jax.tree.map(jnp.zeros_like, (still.recall, still.mix)))
-    clean, noisy = losses(still)
+    return {name: [float(progressive_loss(model, mazes, jax.random.key(3), 40, 20, **options))
+                   for options in ({}, {option: value})]
+            for name, model in (("filler", dead_end_filler(width=8)), ("forgetful", still))}
+
+
+def test_start_noise_charges_a_path_dependent_searcher_and_not_a_path_independent_one():
+    losses = _losses_without_and_with("start_noise", 1.0)
+    # dead-end filling never unfills a cell: a start with noise in the filled channel stays wrong
+    clean, noisy = losses["filler"]
+    assert noisy > clean + 0.05  # measured: 0.56 against 0.34
+    clean, noisy = losses["forgetful"]  # it forgets the start after one iteration: the noise costs nothing
     assert abs(noisy - clean) < 1e-4
 
 
 def test_a_wrong_start_charges_a_searcher_that_cannot_leave_a_search_and_not_one_that_forgets():
-    from mesaopt.experiments.maze_search.train import progressive_loss
-    from mesaopt.models.planted_thinkers import dead_end_filler
-    from mesaopt.models.thinking import RecurrentThinker
-
-    mazes = sample_maze_batch(jax.random.key(2), MazePathTask(11), 16)
-
-    def losses(model):
-        return [float(progressive_loss(model, mazes, jax.random.key(3), 40, 20, wrong_start_share=share))
-                for share in (0.0, 1.0)]
-
+    losses = _losses_without_and_with("wrong_start_share", 1.0)
     # dead-end filling never unfills: the other maze's filled cells that lie on this maze's path stay filled
-    own, wrong = losses(dead_end_filler(width=8))
+    own, wrong = losses["filler"]
     assert wrong > own + 0.05  # measured: 0.43 against 0.33
-    still = RecurrentThinker(3, width=8, key=jax.random.key(4))
-    still = eqx.tree_at(lambda m: (m.recall, m.mix), still, jax.tree.map(jnp.zeros_like, (still.recall, still.mix)))
-    own, wrong = losses(still)
+    own, wrong = losses["forgetful"]
     assert abs(wrong - own) < 1e-4
 
 
