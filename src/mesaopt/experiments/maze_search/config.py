@@ -27,8 +27,8 @@ class MazeSearchConfig:
     """Test-time iteration ladder (increasing, >= 1); it must include ``train_iterations``."""
     train_iterations: int = 50
     """Most iterations in training; also the feed-forward control's depth. (Two seeds each, 4000 steps, sides 5-9,
-    2026-12-05: at 30 / 50 / 80 the best accuracy at side 37 was 0.08-0.53 over 4 seeds / 0.44, 0.50 / 0.00, 0.38;
-    docs/maze-search.md.)"""
+    2026-12-05: at 30 / 50 / 80 the best accuracy at side 37 was 0.08-0.53 over 4 seeds / 0.44, 0.50 / 0.00, 0.38.
+    Eight seeds, 2026-12-06: at 30 side 37 0.27 and side 19 0.85, against 0.32 and 0.82 at 50; docs/maze-search.md.)"""
     gradient_window: int = 10
     """Progressive loss: iterations with a gradient, after a random 0 .. train_iterations - gradient_window
     iterations without one (Bansal et al. 2022); the loss is read at the end. Equal to train_iterations: plain
