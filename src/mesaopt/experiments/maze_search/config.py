@@ -28,7 +28,7 @@ class MazeSearchConfig:
     train_iterations: int = 50
     """Most iterations in training; also the feed-forward control's depth. (Two seeds each, 4000 steps, sides 5-9,
     2026-12-05: at 30 / 50 / 80 the best accuracy at side 37 was 0.08-0.53 over 4 seeds / 0.44, 0.50 / 0.00, 0.38.
-    Eight seeds, 2026-12-06: at 30 side 37 0.27 and side 19 0.85, against 0.32 and 0.82 at 50; docs/maze-search.md.)"""
+    Eight seeds, 2026-12-06: at 30 side 37 0.27 and side 19 0.85, against 0.29 and 0.86 at 50; docs/maze-search.md.)"""
     gradient_window: int = 10
     """Progressive loss: iterations with a gradient, after a random 0 .. train_iterations - gradient_window
     iterations without one (Bansal et al. 2022); the loss is read at the end. Equal to train_iterations: plain
@@ -39,7 +39,7 @@ class MazeSearchConfig:
     earlier than after ``min_free_iterations + gradient_window`` iterations (0: from the window's end on, which asks
     for right answers after 10 iterations where dead-end filling needs up to 24 rounds on side 9: an implicit time
     pressure). At most ``train_iterations - gradient_window``. (20, eight seeds, 2026-12-06: side 37 0.14 against
-    0.32 for the same seeds without it, slower filling and three quarters of the long paths erased;
+    0.29 for the same seeds without it, slower filling and three quarters of the long paths erased;
     docs/maze-search.md.)"""
     time_pressure: bool = False
     """The recurrent network's progressive loss averaged over every iteration of the gradient window instead of
@@ -59,7 +59,7 @@ class MazeSearchConfig:
     """Share of the recurrent network's training mazes whose free iterations begin on another maze of the batch
     (for a random number of them) and then go on with their own: the network must abandon a search under way.
     Aimed at the cut test's finding that a settled path can ignore its input. 0: off. (0.5, eight seeds,
-    2026-12-06: side 37 0.06 against 0.32 for the same seeds without it, lower for all eight; docs/maze-search.md.)"""
+    2026-12-06: side 37 0.06 against 0.29 for the same seeds without it, lower for all eight; docs/maze-search.md.)"""
     width: int = 16
     """Channels of the thinking state (both models)."""
     goal_region: int | None = None
