@@ -51,12 +51,22 @@ _fill_rounds_batch = jax.jit(jax.vmap(dead_end_fill_rounds))
 """Each cell's dead-end filling round for a batch of images (compiled once per shape)."""
 
 
+def readout_path(model, state) -> Bool[Array, "... h w"]:
+    """The cells a state's readout calls path (the path logit above the other)."""
+    return jnp.argmax(model.readout(state), axis=-1) == 1
+
+
+def covered_share(pred: Bool[Array, "b h w"], path: Bool[Array, "b h w"]) -> Float[Array, " b"]:
+    """Per maze: the share of its path cells that ``pred`` covers (extra cells allowed)."""
+    return (pred & path).sum((-2, -1)) / jnp.maximum(path.sum((-2, -1)), 1)
+
+
 def predicted_paths(model, images: Float[Array, "b h w 3"], iterations: int) -> Bool[Array, "i b h w"]:
     """The readout's path cells after each of iterations 1 .. ``iterations``."""
 
     def one_iteration(state, _):
         state = model.step(state, images)
-        return state, jnp.argmax(model.readout(state), axis=-1) == 1
+        return state, readout_path(model, state)
 
     _, paths = jax.lax.scan(one_iteration, model.initial_state(images), None, length=iterations)
     return paths
@@ -65,7 +75,7 @@ def predicted_paths(model, images: Float[Array, "b h w 3"], iterations: int) -> 
 @functools.partial(jax.jit, static_argnums=2)
 def predicted_path(model, images: Float[Array, "b h w 3"], iterations: int) -> Bool[Array, "b h w"]:
     """The readout's path cells after ``iterations`` iterations (compiled once per model structure and count)."""
-    return jnp.argmax(model.readout(model.think(images, iterations)), axis=-1) == 1
+    return readout_path(model, model.think(images, iterations))
 
 
 def correct_by_iteration(model, images, path: Bool[Array, "b h w"], iterations: int) -> Bool[Array, "i b"]:
@@ -73,8 +83,7 @@ def correct_by_iteration(model, images, path: Bool[Array, "b h w"], iterations: 
 
     def one_iteration(state, _):
         state = model.step(state, images)
-        pred = jnp.argmax(model.readout(state), axis=-1) == 1
-        return state, jnp.all(pred == path, axis=(-2, -1))
+        return state, jnp.all(readout_path(model, state) == path, axis=(-2, -1))
 
     _, correct = jax.lax.scan(one_iteration, model.initial_state(images), None, length=iterations)
     return correct
@@ -130,7 +139,7 @@ def settle_iterations(model, images: Float[Array, "b h w 3"], path: Bool[Array, 
     def one_iteration(carry, t):
         state, last_wrong = carry
         state = model.step(state, images)
-        wrong = (jnp.argmax(model.readout(state), axis=-1) == 1) != path
+        wrong = readout_path(model, state) != path
         return (state, jnp.where(wrong, t, last_wrong)), None
 
     start = (model.initial_state(images), jnp.zeros(path.shape, jnp.int32))
@@ -171,10 +180,8 @@ def path_coverage(model, images: Float[Array, "b h w 3"], path: Bool[Array, "b h
                   iterations: int) -> tuple[Float[Array, " b"], Float[Array, " b"]]:
     """Per maze: the largest share of the path the readout covers (extra cells allowed) after any of iterations
     1 .. ``iterations``, and the share it covers after the last."""
-    length = jnp.maximum(path.sum((-2, -1)), 1)
-
     def coverage(state):
-        return ((jnp.argmax(model.readout(state), axis=-1) == 1) & path).sum((-2, -1)) / length
+        return covered_share(readout_path(model, state), path)
 
     def one_iteration(carry, _):
         state, peak = carry
@@ -205,16 +212,12 @@ def cut_path_response(model, images: Float[Array, "b h w 3"], path: Bool[Array, 
     def run(state, mazes, n):
         return jax.lax.fori_loop(0, n, lambda _, current: model.step(current, mazes), state)
 
-    def on(state):
-        return jnp.argmax(model.readout(state), axis=-1) == 1
-
     state = run(model.initial_state(images), images, iterations)
-    length = path.sum((-2, -1))
-    eligible = jnp.all(on(state) == path, axis=(-2, -1)) & (length >= CUT_MIN_PATH)
+    eligible = jnp.all(readout_path(model, state) == path, axis=(-2, -1)) & (path.sum((-2, -1)) >= CUT_MIN_PATH)
     near = jnp.where(path, jnp.minimum(*jax.vmap(endpoint_distances)(images)), -1)
     row, col = jnp.unravel_index(jnp.argmax(near.reshape(near.shape[0], -1), axis=-1), near.shape[1:])
     cut = images.at[jnp.arange(images.shape[0]), row, col, 0].set(0.0)
-    return eligible, (on(run(state, cut, after)) & path).sum((-2, -1)) / jnp.maximum(length, 1)
+    return eligible, covered_share(readout_path(model, run(state, cut, after)), path)
 
 
 def cut_unravel_rate(eligible: Bool[Array, " b"], kept: Float[Array, " b"]) -> float | None:

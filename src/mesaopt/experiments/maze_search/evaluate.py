@@ -19,8 +19,7 @@ def correct_on_ladder(model, images, path, ladder: tuple[int, ...]) -> jax.Array
     for count in ladder:
         state = model.think(images, count - done, state=state)
         done = count
-        pred = jnp.argmax(model.readout(state), axis=-1) == 1
-        rows.append(jnp.all(pred == path, axis=(-2, -1)))
+        rows.append(jnp.all(search.readout_path(model, state) == path, axis=(-2, -1)))
     return jnp.stack(rows)
 
 
