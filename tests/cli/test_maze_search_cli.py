@@ -21,6 +21,8 @@ HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy
     (["--test-iterations", "30", "20", "60"], "test_iterations must be strictly increasing"),
     (["--test-iterations", "10", "20"], "must include train_iterations"),
     (["--train-iterations", "0"], "train_iterations must be ≥ 1"),
+    (["--residual-layers", "0"], "residual_layers must be ≥ 1, got 0"),
+    (["--path-weight", "0"], "path_weight must be a finite number > 0, got 0.0"),
     (["--goal-region", "4"], "goal_region must be none or between 1 and 3"),
     (["--gradient-window", "60"], "gradient_window must be between 1 and train_iterations"),
     (["--start-noise", "-0.5"], "start_noise must be a finite number >= 0, got -0.5"),

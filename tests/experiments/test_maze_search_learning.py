@@ -7,6 +7,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from mesaopt.experiments.maze_search.config import MazeSearchConfig
 from mesaopt.experiments.maze_search.evaluate import correct_on_ladder
@@ -110,3 +111,15 @@ def test_min_free_iterations_reads_the_loss_no_earlier_than_asked():
     # without the floor some keys read the loss before the filling is done (side 11 needs more than 20 rounds)
     early = [float(progressive_loss(filler, mazes, jax.random.key(k), 40, 20)) for k in range(8)]
     assert max(early) > after_all + 0.01  # measured: up to 0.337 against 0.313
+
+
+def test_path_weight_makes_a_missing_path_cell_cost_more_than_an_extra_one():
+    from mesaopt.experiments.maze_search.train import path_loss
+
+    path = jnp.zeros((1, 5, 5), bool).at[0, 2, :].set(True)  # 5 path cells, 20 others
+    right = jnp.where(path[..., None], jnp.array([-4.0, 4.0]), jnp.array([4.0, -4.0]))
+    missing = right.at[0, 2, :2].set(jnp.array([4.0, -4.0]))  # 2 path cells called not-path
+    extra = right.at[0, 0, :2].set(jnp.array([-4.0, 4.0]))  # 2 other cells called path
+    assert path_loss(missing, path) == pytest.approx(float(path_loss(extra, path)))
+    assert path_loss(missing, path, 3.0) == pytest.approx(3 * float(path_loss(extra, path, 3.0)), rel=0.05)
+    assert path_loss(right, path, 3.0) > path_loss(right, path)  # the right cells' small losses count too

@@ -69,3 +69,36 @@ def test_feed_forward_control_has_untied_blocks_and_one_fixed_depth():
     np.testing.assert_allclose(logits, net(images), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="depth must be >= 1"):
         FeedForwardThinker(3, depth=0, key=jax.random.key(0))
+
+
+def test_residual_layers_deepen_every_iteration_and_the_control_mirrors_them():
+    """``residual_layers`` adds residual convolutions inside the block: zeroing the added ones gives back the
+    one-layer network exactly, and a feed-forward control whose blocks all copy the tied block computes the same
+    function as the recurrent network run for its depth."""
+    from mesaopt.models.thinking import FeedForwardThinker
+
+    images = jax.random.bernoulli(jax.random.key(3), 0.5, (2, 7, 7, 3)).astype(jnp.float32)
+    one = RecurrentThinker(3, width=8, key=jax.random.key(0))
+    three = RecurrentThinker(3, width=8, residual_layers=3, key=jax.random.key(0))
+    assert one.more_mix is None and three.more_mix[0].shape == (2, 3, 3, 8, 8)
+    assert not np.allclose(three(images, 3), one(images, 3))
+    silenced = jax.tree_util.tree_map(jnp.zeros_like, three.more_mix)
+    silenced = eqx_replace(three, "more_mix", silenced)
+    np.testing.assert_allclose(silenced(images, 3), one(images, 3), rtol=1e-5, atol=1e-6)
+
+    control = FeedForwardThinker(3, depth=2, width=8, residual_layers=3, key=jax.random.key(5))
+    copies = lambda x: jnp.stack([x, x])  # noqa: E731
+    for name in ("project", "head", "out"):
+        control = eqx_replace(control, name, getattr(three, name))
+    for name in ("recall", "mix", "more_mix"):
+        control = eqx_replace(control, name, jax.tree_util.tree_map(copies, getattr(three, name)))
+    np.testing.assert_allclose(control(images), three(images, 2), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="residual_layers must be >= 1"):
+        RecurrentThinker(3, width=8, residual_layers=0, key=jax.random.key(0))
+
+
+def eqx_replace(module, name: str, value):
+    """``module`` with the field ``name`` replaced."""
+    import equinox as eqx
+
+    return eqx.tree_at(lambda m: getattr(m, name), module, value, is_leaf=lambda x: x is None)

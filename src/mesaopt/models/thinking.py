@@ -34,10 +34,23 @@ def _conv_params(key, c_in: int, c_out: int, gain: float = 1.0) -> tuple[jax.Arr
     return jax.random.normal(key, (3, 3, c_in, c_out)) * gain * math.sqrt(2.0 / (9 * c_in)), jnp.zeros(c_out)
 
 
-def _block(state: jax.Array, image: jax.Array, recall, mix) -> jax.Array:
-    """One thinking block: ``relu(conv(state ‖ image))``, then a residual ``relu(conv(.)) + .``."""
+def _block(state: jax.Array, image: jax.Array, recall, mix, more_mix=None) -> jax.Array:
+    """One thinking block: ``relu(conv(state ‖ image))``, then a residual ``relu(conv(.)) + .``, then one more
+    residual layer for each entry of ``more_mix`` (kernels stacked on a leading axis; None: none)."""
     hidden = jax.nn.relu(conv2d_same(jnp.concatenate([state, image], axis=-1), *recall))
-    return jax.nn.relu(conv2d_same(hidden, *mix)) + hidden
+    hidden = jax.nn.relu(conv2d_same(hidden, *mix)) + hidden
+    for layer in range(0 if more_mix is None else more_mix[0].shape[0]):
+        hidden = jax.nn.relu(conv2d_same(hidden, more_mix[0][layer], more_mix[1][layer])) + hidden
+    return hidden
+
+
+def _more_mix_params(key, width: int, residual_layers: int):
+    """The stacked residual layers after the first (None when there is only one)."""
+    if residual_layers < 1:
+        raise ValueError(f"residual_layers must be >= 1, got {residual_layers}")
+    if residual_layers == 1:
+        return None
+    return jax.vmap(lambda k: _conv_params(k, width, width, BLOCK_GAIN))(jax.random.split(key, residual_layers - 1))
 
 
 def _readout(state: jax.Array, head, out) -> jax.Array:
@@ -49,7 +62,8 @@ class RecurrentThinker(eqx.Module):
     """``think(image, iterations) -> state``; ``readout(state) -> logits (..., H, W, n_out)``.
 
     Layers: ``project`` (input -> width), the recurrent block ``recall`` (state ‖ input -> width) then ``mix``
-    (width -> width, residual), and the head ``head`` (width -> width / 2, ReLU, ``out`` -> n_out).
+    (width -> width, residual) and ``residual_layers - 1`` more such layers (``more_mix``), and the head ``head``
+    (width -> width / 2, ReLU, ``out`` -> n_out).
     """
 
     project: tuple[jax.Array, jax.Array]
@@ -57,14 +71,17 @@ class RecurrentThinker(eqx.Module):
     mix: tuple[jax.Array, jax.Array]
     head: tuple[jax.Array, jax.Array]
     out: tuple[jax.Array, jax.Array]
+    more_mix: tuple[jax.Array, jax.Array] | None
+    """Residual layers after ``mix``, stacked: kernel (n, 3, 3, width, width), bias (n, width); None: none."""
 
-    def __init__(self, in_channels: int, *, width: int = 32, n_out: int = 2, key):
+    def __init__(self, in_channels: int, *, width: int = 32, n_out: int = 2, residual_layers: int = 1, key):
         keys = jax.random.split(key, 5)
         self.project = _conv_params(keys[0], in_channels, width)
         self.recall = _conv_params(keys[1], width + in_channels, width, BLOCK_GAIN)
         self.mix = _conv_params(keys[2], width, width, BLOCK_GAIN)
         self.head = _conv_params(keys[3], width, width // 2)
         self.out = _conv_params(keys[4], width // 2, n_out)
+        self.more_mix = _more_mix_params(jax.random.fold_in(key, 1), width, residual_layers)
 
     def initial_state(self, image: jax.Array) -> jax.Array:
         """The state before the first iteration: the projected image."""
@@ -72,7 +89,7 @@ class RecurrentThinker(eqx.Module):
 
     def step(self, state: jax.Array, image: jax.Array) -> jax.Array:
         """One iteration of the weight-tied block."""
-        return _block(state, image, self.recall, self.mix)
+        return _block(state, image, self.recall, self.mix, self.more_mix)
 
     def think(self, image: jax.Array, iterations: int, state: jax.Array | None = None, every_state: bool = False):
         """``iterations`` steps from ``state`` (default: :meth:`initial_state`): the final state, or with
@@ -105,9 +122,10 @@ class RecurrentThinker(eqx.Module):
 class FeedForwardThinker(eqx.Module):
     """The control: :class:`RecurrentThinker`'s layers with ``depth`` blocks of their own weights (untied).
 
-    Same projection, block (with recall) and head; the blocks are stacked and applied once each, so the network
-    has one fixed depth. ``model(image, iterations)`` accepts the iteration ladder of the experiment but always
-    computes all ``depth`` blocks: it cannot think longer (its row of the ladder repeats one value).
+    Same projection, block (with recall and ``residual_layers``) and head; the blocks are stacked and applied once
+    each, so the network has one fixed depth. ``model(image, iterations)`` accepts the iteration ladder of the
+    experiment but always computes all ``depth`` blocks: it cannot think longer (its row of the ladder repeats one
+    value).
     """
 
     project: tuple[jax.Array, jax.Array]
@@ -117,8 +135,11 @@ class FeedForwardThinker(eqx.Module):
     """Stacked over blocks: kernel (depth, 3, 3, width, width), bias (depth, width)."""
     head: tuple[jax.Array, jax.Array]
     out: tuple[jax.Array, jax.Array]
+    more_mix: tuple[jax.Array, jax.Array] | None
+    """Stacked over blocks: the block's further residual layers, kernel (depth, n, 3, 3, width, width); None: none."""
 
-    def __init__(self, in_channels: int, *, depth: int, width: int = 32, n_out: int = 2, key):
+    def __init__(self, in_channels: int, *, depth: int, width: int = 32, n_out: int = 2, residual_layers: int = 1,
+                 key):
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
         k_project, k_recall, k_mix, k_head, k_out = jax.random.split(key, 5)
@@ -128,6 +149,9 @@ class FeedForwardThinker(eqx.Module):
         self.mix = jax.vmap(lambda k: _conv_params(k, width, width, BLOCK_GAIN))(jax.random.split(k_mix, depth))
         self.head = _conv_params(k_head, width, width // 2)
         self.out = _conv_params(k_out, width // 2, n_out)
+        more_keys = jax.random.split(jax.random.fold_in(key, 1), depth)
+        self.more_mix = (None if residual_layers == 1 else
+                         jax.vmap(lambda k: _more_mix_params(k, width, residual_layers))(more_keys))
 
     @property
     def depth(self) -> int:
@@ -144,7 +168,7 @@ class FeedForwardThinker(eqx.Module):
             return new, new if capture else None
 
         start = jax.nn.relu(conv2d_same(image, *self.project))
-        final, states = jax.lax.scan(block, start, (self.recall, self.mix))
+        final, states = jax.lax.scan(block, start, (self.recall, self.mix, self.more_mix))
         if not capture:
             return _readout(final, self.head, self.out)
         logits = _readout(states, self.head, self.out)

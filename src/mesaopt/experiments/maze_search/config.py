@@ -3,6 +3,7 @@ mazes, more iterations)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from mesaopt.errors import MesaoptError
@@ -60,8 +61,19 @@ class MazeSearchConfig:
     (for a random number of them) and then go on with their own: the network must abandon a search under way.
     Aimed at the cut test's finding that a settled path can ignore its input. 0: off. (0.5, eight seeds,
     2026-12-06: side 37 0.06 against 0.29 for the same seeds without it, lower for all eight; docs/maze-search.md.)"""
+    path_weight: float = 1.0
+    """Weight of the path's cells in the per-cell cross-entropy (both models; the other cells weigh 1). Above 1, a
+    missing path cell costs more than an extra one: aimed at one of the 4× mazes' failures, a whole path erased.
+    (3, eight seeds, 2026-12-06: side 19 0.89 and side 37 0.25 against 0.86 and 0.29 for the same seeds without
+    it; docs/maze-search.md.)"""
     width: int = 16
     """Channels of the thinking state (both models)."""
+    residual_layers: int = 1
+    """Residual layers ``relu(conv(.)) + .`` in each block after the recall convolution (both models): convolutions
+    per iteration = 1 + this. Bansal et al.'s DT-recall block has four (two residual blocks of two); more layers
+    give one iteration a wider reach and more capacity, at proportionally more compute. (Eight seeds, 2026-12-06:
+    at 1 / 2 / 4 side 19 0.86 / 0.92 / 0.91 and side 37 0.29 / 0.26 / 0.34, the last at 2.1× the training time;
+    root seed 0's four alone gave 0.52 at side 37 with 4, root seed 1's 0.16; docs/maze-search.md.)"""
     goal_region: int | None = None
     """None: goals anywhere; r: goals in the top-right r × r block of rooms, in training and test."""
     train: SupervisedConfig = field(default_factory=lambda: SupervisedConfig(
@@ -89,6 +101,14 @@ class MazeSearchConfig:
     """Root random seed."""
     n_chunks: int = 20
     """Training is streamed in this many chunks per model class (progress, resume)."""
+    full: bool = False
+    """The full study: ``n_seeds`` becomes 8 per model class (about twice the default's time on 2 CPU cores). At
+    side 37 one network in four to eight learns no rule that extrapolates, and 4-seed means moved by 0.2 between
+    root seeds (docs/maze-search.md), so a claim about the 4× side needs the eight."""
+
+    def resolved(self) -> MazeSearchConfig:
+        """The config a run uses: ``full`` applied."""
+        return dataclasses.replace(self, n_seeds=max(self.n_seeds, 8), full=False) if self.full else self
 
     @property
     def detector_side(self) -> int:
@@ -116,7 +136,8 @@ class MazeSearchConfig:
             raise MesaoptError(f"train.batch_size ({self.train.batch_size}) must be divisible by train.microbatches "
                                f"x the number of train_sides ({self.train.microbatches} x {len(self.train_sides)})")
         check_positive(train_iterations=self.train_iterations, gradient_window=self.gradient_window,
-                       width=self.width, n_seeds=self.n_seeds, eval_mazes=self.eval_mazes, n_chunks=self.n_chunks)
+                       width=self.width, residual_layers=self.residual_layers,
+                       n_seeds=self.n_seeds, eval_mazes=self.eval_mazes, n_chunks=self.n_chunks)
         _check_increasing("test_iterations", self.test_iterations)
         if not self.test_iterations or self.test_iterations[0] < 1:
             raise MesaoptError(f"test_iterations must be >= 1, got {self.test_iterations[0]}")
@@ -134,6 +155,8 @@ class MazeSearchConfig:
             raise MesaoptError(f"wrong_start_share must be between 0 and 1, got {self.wrong_start_share}")
         if not 0.0 <= self.start_noise < float("inf"):
             raise MesaoptError(f"start_noise must be a finite number >= 0, got {self.start_noise}")
+        if not 0.0 < self.path_weight < float("inf"):
+            raise MesaoptError(f"path_weight must be a finite number > 0, got {self.path_weight}")
         if self.probe_mazes < 4:
             raise MesaoptError(f"probe_mazes must be >= 4 (probes fit on half and test on half), "
                                f"got {self.probe_mazes}")

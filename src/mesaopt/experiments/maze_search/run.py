@@ -58,6 +58,7 @@ def run_maze_search(cfg: MazeSearchConfig, ctx) -> dict:
     """Train both model classes, evaluate the ladder, run the search detectors, write checkpoints; the report."""
     started = time.perf_counter()
     cfg.validate()
+    cfg = cfg.resolved()
     k_train, k_test, k_search = jax.random.split(jax.random.key(cfg.seed), 3)
     train_keys = dict(zip(MODEL_KINDS, jax.random.split(k_train, len(MODEL_KINDS))))
     batches = test_batches(cfg, k_test)
@@ -156,6 +157,7 @@ def load_trained_models(run_dir) -> tuple:
     ``feedforward``); ``trainers[kind].model(take(params[kind], s))`` is seed ``s``'s network. Raises
     ``NotARunError`` / ``CheckpointError`` (one line) for a directory that is not a complete run of this preset."""
     cfg, record = stored_config(run_dir, MazeSearchConfig())
+    cfg = cfg.resolved()
     trainers, params = {}, {}
     for kind in MODEL_KINDS:
         trainers[kind] = make_trainer(cfg, kind)

@@ -4,6 +4,7 @@ with the plain loss after its fixed depth. Batches of mixed sides are drawn insi
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -18,14 +19,18 @@ IN_CHANNELS = 3
 """Image channels: open, start, goal."""
 
 
-def path_loss(logits: jax.Array, path: jax.Array) -> jax.Array:
-    """Mean per-cell cross-entropy of the path / not-path logits (every cell of the canvas counts)."""
-    return optax.softmax_cross_entropy_with_integer_labels(logits, path.astype(jnp.int32)).mean()
+def path_loss(logits: jax.Array, path: jax.Array, path_weight: float = 1.0) -> jax.Array:
+    """Mean per-cell cross-entropy of the path / not-path logits (every cell of the canvas counts); with
+    ``path_weight`` w, the cells of the path count w times."""
+    cross_entropy = optax.softmax_cross_entropy_with_integer_labels(logits, path.astype(jnp.int32))
+    if path_weight != 1.0:
+        cross_entropy = cross_entropy * jnp.where(path, path_weight, 1.0)
+    return cross_entropy.mean()
 
 
 def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int,
                      every_iteration: bool = False, start_noise: float = 0.0,
-                     wrong_start_share: float = 0.0, min_free: int = 0) -> jax.Array:
+                     wrong_start_share: float = 0.0, min_free: int = 0, cell_loss=path_loss) -> jax.Array:
     """Loss after ``n + window`` iterations, ``n`` uniform in ``min_free`` .. ``max_iterations - window``, with
     gradients through the last ``window`` only: the network learns to continue from any of its own intermediate states
     (what lets it keep going at test time), at the cost of ``window`` differentiated iterations. With
@@ -33,7 +38,7 @@ def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterati
     right early (a time pressure). With ``start_noise`` σ > 0, the free iterations start from the initial state
     plus Gaussian noise of σ times its standard deviation, clipped at 0 like the state (a perturbed start the
     network must recover from: a pressure towards one fixed point whatever the start, "path independence"). With
-    ``wrong_start_share`` p > 0, see :func:`free_inputs`."""
+    ``wrong_start_share`` p > 0, see :func:`free_inputs`. ``cell_loss(logits, path)``: the loss of one readout."""
     images = batch.images
     n_free = jax.random.randint(key, (), min_free, max_iterations - window + 1)
     start = model.initial_state(images)
@@ -53,8 +58,8 @@ def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterati
     state = start + jax.lax.stop_gradient(free - start)
     if every_iteration:
         states = model.think(images, window, state=state, every_state=True)
-        return jax.vmap(lambda s: path_loss(model.readout(s), batch.path))(states).mean()
-    return path_loss(model.readout(model.think(images, window, state=state)), batch.path)
+        return jax.vmap(lambda s: cell_loss(model.readout(s), batch.path))(states).mean()
+    return cell_loss(model.readout(model.think(images, window, state=state)), batch.path)
 
 
 def free_inputs(key, images: jax.Array, n_free: jax.Array, share: float) -> tuple[jax.Array, jax.Array]:
@@ -75,7 +80,8 @@ def _recurrent_loss(cfg: MazeSearchConfig):
         k_batch, k_depth = jax.random.split(key)
         batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region, cfg.far_start_share)
         return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure,
-                                cfg.start_noise, cfg.wrong_start_share, cfg.min_free_iterations)
+                                cfg.start_noise, cfg.wrong_start_share, cfg.min_free_iterations,
+                                functools.partial(path_loss, path_weight=cfg.path_weight))
 
     return loss_fn
 
@@ -85,7 +91,7 @@ def _feedforward_loss(cfg: MazeSearchConfig):
 
     def loss_fn(model, key, step, _):
         batch = sample_mixed_side_batch(key, cfg.train_sides, per_side, cfg.goal_region)
-        return path_loss(model(batch.images), batch.path)
+        return path_loss(model(batch.images), batch.path, cfg.path_weight)
 
     return loss_fn
 
@@ -93,18 +99,20 @@ def _feedforward_loss(cfg: MazeSearchConfig):
 def make_trainer(cfg: MazeSearchConfig, kind: str) -> Supervised:
     """Supervised training of one model class (``"recurrent"`` or ``"feedforward"``)."""
     if kind == "recurrent":
-        return make_supervised(cfg.train, lambda k: RecurrentThinker(IN_CHANNELS, width=cfg.width, key=k),
-                               _recurrent_loss(cfg))
+        return make_supervised(cfg.train, lambda k: RecurrentThinker(
+            IN_CHANNELS, width=cfg.width, residual_layers=cfg.residual_layers, key=k), _recurrent_loss(cfg))
     if kind == "feedforward":
         steps = cfg.train.steps if cfg.feedforward_steps is None else cfg.feedforward_steps
         return make_supervised(
             dataclasses.replace(cfg.train, steps=steps),
-            lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width, key=k),
+            lambda k: FeedForwardThinker(IN_CHANNELS, depth=cfg.train_iterations, width=cfg.width,
+                                         residual_layers=cfg.residual_layers, key=k),
             _feedforward_loss(cfg))
     raise ValueError(f"unknown model kind {kind!r}; allowed: recurrent, feedforward")
 
 
 def checkpoint_metadata(cfg: MazeSearchConfig, kind: str) -> dict:
     """What a checkpoint must match to load into this preset's model of ``kind``."""
+    deeper = {} if cfg.residual_layers == 1 else {"residual_layers": cfg.residual_layers}  # runs before it load
     return {"preset": "maze-search", "model": kind, "width": cfg.width, "depth": cfg.train_iterations,
-            "n_runs": cfg.n_seeds}
+            "n_runs": cfg.n_seeds, **deeper}
