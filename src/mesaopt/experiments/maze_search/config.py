@@ -73,7 +73,8 @@ class MazeSearchConfig:
     per iteration = 1 + this. Bansal et al.'s DT-recall block has four (two residual blocks of two); more layers
     give one iteration a wider reach and more capacity, at proportionally more compute. (Eight seeds, 2026-12-06:
     at 1 / 2 / 4 side 19 0.86 / 0.92 / 0.91 and side 37 0.29 / 0.26 / 0.34, the last at 2.1× the training time;
-    root seed 0's four alone gave 0.52 at side 37 with 4, root seed 1's 0.16; docs/maze-search.md.)"""
+    root seed 0's four alone gave 0.52 at side 37 with 4, root seed 1's 0.16. Twelve seeds at 4: side 19 +0.025
+    [−0.03, 0.08], side 37 −0.02 [−0.15, 0.11] against the same seeds at 1; docs/maze-search.md.)"""
     goal_region: int | None = None
     """None: goals anywhere; r: goals in the top-right r × r block of rooms, in training and test."""
     train: SupervisedConfig = field(default_factory=lambda: SupervisedConfig(
