@@ -9,8 +9,8 @@ from mesaopt.cli import main
 
 HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy_ci", "in_dist_accuracy",
             "extrapolation_accuracy", "thinking_gain", "solve_iteration_fit", "solve_iteration_r2", "cell_settle_fit",
-            "algorithm_match", "best_matching_algorithm", "retarget_rate", "path_erasure_rate", "cut_unravel_rate",
-            "n_seeds", "wall_seconds"}
+            "algorithm_match", "best_matching_algorithm", "retarget_rate", "path_erasure_rate", "failure_kinds",
+            "cut_unravel_rate", "n_seeds", "wall_seconds"}
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -62,6 +62,10 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     erasure = report["search_evidence"][0]["path_erasure"]
     assert erasure["side"] == h["test_sides"][-1] and len(erasure["path_length"]) == len(erasure["final_coverage"])
     assert 0 <= h["path_erasure_rate"] <= 1
+    assert set(h["failure_kinds"]) == {"right", "erased", "unfilled", "other"}
+    assert abs(sum(h["failure_kinds"].values()) - 1) < 1e-3
+    assert len(erasure["final_extra"]) == len(erasure["path_length"])
+    assert "whose answer is right / erased / unfilled / other" in html
     cut = report["search_evidence"][0]["cut_test"]
     assert cut["eligible"] <= len(cut["kept"]) and (h["cut_unravel_rate"] is None or 0 <= h["cut_unravel_rate"] <= 1)
     assert "Cut test" in html

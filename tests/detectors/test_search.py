@@ -174,14 +174,14 @@ def test_path_erasure_flags_a_filler_that_eats_the_path_and_not_one_that_stops(p
     # scored against the true path, its readout covers all of the path after the first iteration (all but the
     # goal cell where the goal was itself the tip of a dead end) and then loses it
     blank = mazes.images.at[..., 2].set(0.0)
-    peak, final = search.path_coverage(planted, blank, mazes.path, ITERATIONS)
+    peak, final, _ = search.path_coverage(planted, blank, mazes.path, ITERATIONS)
     eaten = search.path_erasure(peak, final)
     assert eaten.sum() >= 16 and np.array_equal(eaten, np.asarray(peak) >= search.FOUND_AT)  # measured: 22 of 24
     assert np.all(np.asarray(final) < search.ERASED_BELOW)
-    peak, final = search.path_coverage(planted, mazes.images, mazes.path, ITERATIONS)
+    peak, final, _ = search.path_coverage(planted, mazes.images, mazes.path, ITERATIONS)
     assert np.all(np.asarray(peak) == 1.0) and np.all(np.asarray(final) == 1.0)
     assert not search.path_erasure(peak, final).any()
-    peak, final = search.path_coverage(random_net, mazes.images, mazes.path, ITERATIONS)
+    peak, final, _ = search.path_coverage(random_net, mazes.images, mazes.path, ITERATIONS)
     assert np.all(np.asarray(peak) < search.FOUND_AT) and not search.path_erasure(peak, final).any()
 
 

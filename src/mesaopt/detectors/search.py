@@ -177,9 +177,9 @@ ERASED_BELOW = 0.5
 
 @functools.partial(jax.jit, static_argnums=3)
 def path_coverage(model, images: Float[Array, "b h w 3"], path: Bool[Array, "b h w"],
-                  iterations: int) -> tuple[Float[Array, " b"], Float[Array, " b"]]:
+                  iterations: int) -> tuple[Float[Array, " b"], Float[Array, " b"], Float[Array, " b"]]:
     """Per maze: the largest share of the path the readout covers (extra cells allowed) after any of iterations
-    1 .. ``iterations``, and the share it covers after the last."""
+    1 .. ``iterations``, the share it covers after the last, and the cells it then calls path that are not."""
     def coverage(state):
         return covered_share(readout_path(model, state), path)
 
@@ -190,7 +190,8 @@ def path_coverage(model, images: Float[Array, "b h w 3"], path: Bool[Array, "b h
 
     start = (model.initial_state(images), jnp.zeros(path.shape[0]))
     (state, peak), _ = jax.lax.scan(one_iteration, start, None, length=iterations)
-    return peak, coverage(state)
+    final = readout_path(model, state)
+    return peak, covered_share(final, path), (final & ~path).sum((-2, -1))
 
 
 def path_erasure(peak_coverage: Float[Array, " b"], final_coverage: Float[Array, " b"]) -> np.ndarray:

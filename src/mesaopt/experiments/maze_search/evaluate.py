@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mesaopt.detectors import search
+from mesaopt.detectors.path_failures import failure_kinds, failure_shares
 from mesaopt.experiments.maze_search.config import MazeSearchConfig
 from mesaopt.experiments.shared.common import take
 from mesaopt.tasks.maze_paths import MazePathTask, draw_maze_batch
@@ -64,9 +65,10 @@ def accuracy_grid(cfg: MazeSearchConfig, kind: str, trainer, params, batches: di
 def path_erasure_by_seed(cfg: MazeSearchConfig, trainer, params, batch) -> list[dict]:
     """Per recurrent network: each maze of ``batch`` (the largest side's test mazes) with its path length, the
     largest share of its path the readout covered at one iteration and the share after the most iterations
-    (:func:`mesaopt.detectors.search.path_coverage`); ``rate``: the share found and then erased
-    (:func:`mesaopt.detectors.search.path_erasure`). Seeds are spread over the CPU devices, as in
-    :func:`accuracy_grid`."""
+    (:func:`mesaopt.detectors.search.path_coverage`) and its extra cells then; ``rate``: the share found and then
+    erased (:func:`mesaopt.detectors.search.path_erasure`); ``failure_kinds``: the share of mazes whose final answer
+    is right, erased, unfilled or other (:mod:`mesaopt.detectors.path_failures`). Seeds are spread over the CPU
+    devices, as in :func:`accuracy_grid`."""
     devices = jax.devices()
     on_device = [jax.device_put((batch.images, batch.path), d) for d in devices]
     pending = [search.path_coverage(jax.device_put(trainer.model(take(params, s)), devices[s % len(devices)]),
@@ -75,8 +77,10 @@ def path_erasure_by_seed(cfg: MazeSearchConfig, trainer, params, batch) -> list[
     length = np.asarray(batch.path.sum((-2, -1))).tolist()
     return [{"side": int(batch.images.shape[1]), "path_length": length,
              "peak_coverage": np.round(np.asarray(peak), 4).tolist(),
-             "final_coverage": np.round(np.asarray(final), 4).tolist(),
-             "rate": round(float(search.path_erasure(peak, final).mean()), 4)} for peak, final in pending]
+             "final_coverage": np.round(np.asarray(final), 4).tolist(), "final_extra": np.asarray(extra).tolist(),
+             "rate": round(float(search.path_erasure(peak, final).mean()), 4),
+             "failure_kinds": failure_shares(failure_kinds(1 - np.asarray(final), np.asarray(extra)))}
+            for peak, final, extra in pending]
 
 
 def search_evidence(cfg: MazeSearchConfig, model, key) -> dict:

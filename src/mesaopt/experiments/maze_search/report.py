@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from mesaopt.detectors import search
+from mesaopt.detectors.path_failures import FAILURE_KINDS
 from mesaopt.reports.html import Section, write_html_report
 from mesaopt.reports.plots import figure_png_bytes
 from mesaopt.runs.checkpoints import atomic_write_bytes
@@ -217,6 +218,17 @@ def erasure_png(report: dict) -> bytes | None:
     return figure_png_bytes(fig)
 
 
+def _failure_sentence(report: dict) -> str:
+    """The final answers at the largest side by kind, per seed (empty for runs stored before the failure kinds)."""
+    runs = [e["path_erasure"]["failure_kinds"] for e in report["search_evidence"]
+            if "failure_kinds" in e.get("path_erasure", {})]
+    if not runs:
+        return ""
+    per_seed = "; ".join(" / ".join(f"{run[k]:.2f}" for k in FAILURE_KINDS) for run in runs)
+    return (f" After the most iterations, the share of these mazes whose answer is {' / '.join(FAILURE_KINDS)} "
+            f"(erased: path lost, nothing extra; unfilled: path whole, dead ends left on), per seed: {per_seed}.")
+
+
 def _loss_png(report: dict) -> bytes:
     fig = _figure(6.0, 3.2)
     ax = fig.add_subplot()
@@ -264,7 +276,7 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
                    "readout covers after the most iterations, against the path's length. A path at least 90 % covered "
                    "at some iteration and less than half covered at the end was erased: the filling did not stop at "
                    "the path. "
-                   f"Erased: {h['path_erasure_rate']:.2f} of mazes (mean over seeds).",
+                   f"Erased: {h['path_erasure_rate']:.2f} of mazes (mean over seeds)." + _failure_sentence(report),
                    images=[("path covered at the end vs path length", erasure_png(report))])]
           if "path_erasure_rate" in h else []),
         Section("Training", images=[("training loss per seed", _loss_png(report))]),

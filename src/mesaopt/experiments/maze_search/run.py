@@ -16,6 +16,7 @@ import time
 import jax
 import numpy as np
 
+from mesaopt.detectors.path_failures import FAILURE_KINDS
 from mesaopt.experiments.maze_search.config import MODEL_KINDS, MazeSearchConfig
 from mesaopt.experiments.maze_search.evaluate import (accuracy_grid, path_erasure_by_seed, readout_frames,
                                                       search_evidence, test_batches)
@@ -140,6 +141,8 @@ def headline(cfg: MazeSearchConfig, grids: dict, accuracy: dict, evidence: list[
         "best_matching_algorithm": best if probes[best] >= 0.9 else "none",
         "retarget_rate": round(float(np.mean([e["retarget_rate"] for e in evidence])), 4),
         "path_erasure_rate": round(float(np.mean([e["path_erasure"]["rate"] for e in evidence])), 4),
+        "failure_kinds": {kind: round(float(np.mean([e["path_erasure"]["failure_kinds"][kind] for e in evidence])), 4)
+                          for kind in FAILURE_KINDS},
         "cut_unravel_rate": _mean_or_none([e["cut_test"]["unravel_rate"] for e in evidence]),
         "n_seeds": cfg.n_seeds,
         "wall_seconds": round(wall, 2),
