@@ -21,7 +21,11 @@ training step = forward + backward + an Adam update (lr 1e-3; ``optax.adam`` / `
   (``models.xla_cpu.conv2d_same_lax``, XLA's convolution) and ``patch matmul`` (``models.xla_cpu.conv2d_same``:
   the 9 shifted copies stacked along the channel axis, then one matmul); and ``patch matmul, split batch``:
   the same with each step's batch split across the JAX CPU devices (one per core; a ``NamedSharding`` on the
-  images and targets, the parameters replicated), as every JAX side of these benchmarks uses the machine's cores.
+  images and targets, the parameters replicated), as every JAX side of these benchmarks uses the machine's cores;
+  and ``lax.conv, no loop``: XLA's convolution with the 20 iterations unrolled in Python and one jitted step per
+  call, so that no while loop encloses a convolution (XLA's CPU backend runs the backward convolutions about 20x
+  slower inside one: ``profile_conv_loop.py``), as torch does and unlike mesaopt's experiments, which train in
+  scanned chunks; and ``lax.conv, no loop, split batch``, both.
 * torch: the same network as an ``nn.Module`` of ``nn.Conv2d`` (NCHW), batch drawn with ``torch.randint`` each
   step, ``torch.optim.Adam``, ``torch.set_num_threads(2)``; ``eager``, and ``compile`` (``torch.compile`` of
   model + loss: forward and backward compiled, the 20 iterations unrolled; optimizer step eager).
@@ -52,7 +56,9 @@ LAYERS = {  # name: (C_in, C_out, times applied per forward pass)
 N_PARAMS = sum(KERNEL * KERNEL * c_in * c_out + c_out for c_in, c_out, _ in LAYERS.values())
 FLOPS_PER_STEP = 3 * BATCH * sum(2 * SIZE * SIZE * KERNEL * KERNEL * c_in * c_out * n
                                  for c_in, c_out, n in LAYERS.values())
-SIDES = {"mesaopt": ["lax.conv", "patch matmul", "patch matmul, split batch"], "torch": ["eager", "compile"]}
+SIDES = {"mesaopt": ["lax.conv", "patch matmul", "patch matmul, split batch", "lax.conv, no loop",
+                     "lax.conv, no loop, split batch"],
+         "torch": ["eager", "compile"]}
 
 
 
@@ -78,8 +84,9 @@ def jax_init_params(key):
     return params
 
 
-def jax_forward(conv, params, x):
-    """A batch: ``x`` (B, H, W, 3) -> logits (B, H, W, 2); ``conv(x, w, b)`` is one of ``models.xla_cpu``'s."""
+def jax_forward(conv, params, x, unrolled: bool = False):
+    """A batch: ``x`` (B, H, W, 3) -> logits (B, H, W, 2); ``conv(x, w, b)`` is one of ``models.xla_cpu``'s.
+    The iterations are a ``lax.scan``, or with ``unrolled`` a Python loop (no while loop in the program)."""
     import jax
     import jax.numpy as jnp
 
@@ -89,7 +96,12 @@ def jax_forward(conv, params, x):
         hidden = jax.nn.relu(conv(jnp.concatenate([hidden, p], axis=-1), *params["conv_a"]))
         return jax.nn.relu(conv(hidden, *params["conv_b"])) + hidden, None
 
-    hidden, _ = jax.lax.scan(iteration, p, None, length=ITERATIONS)
+    if unrolled:
+        hidden = p
+        for _ in range(ITERATIONS):
+            hidden, _ = iteration(hidden, None)
+    else:
+        hidden, _ = jax.lax.scan(iteration, p, None, length=ITERATIONS)
     return conv(hidden, *params["conv_head"])
 
 
@@ -103,7 +115,8 @@ def setup_mesaopt(steps: int):
 
     from mesaopt.models.xla_cpu import conv2d_same, conv2d_same_lax
 
-    convs = {"lax.conv": conv2d_same_lax, "patch matmul": conv2d_same, "patch matmul, split batch": conv2d_same}
+    convs = {"lax.conv": conv2d_same_lax, "patch matmul": conv2d_same, "patch matmul, split batch": conv2d_same,
+             "lax.conv, no loop": conv2d_same_lax, "lax.conv, no loop, split batch": conv2d_same_lax}
     mesh = jax.sharding.Mesh(np.array(jax.devices()), ("batch",))
     split, replicated = (jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec)) for spec in
                          (("batch",), ()))
@@ -112,6 +125,7 @@ def setup_mesaopt(steps: int):
     def prepare(variant):
         conv = convs[variant]
         shard = variant.endswith("split batch")
+        no_loop = "no loop" in variant
 
         def batch(key):
             kx, ky = jax.random.split(key)
@@ -122,7 +136,7 @@ def setup_mesaopt(steps: int):
             return x, y
 
         def loss_fn(params, x, y):
-            logits = jax_forward(conv, params, x)  # the whole batch at once
+            logits = jax_forward(conv, params, x, unrolled=no_loop)  # the whole batch at once
             return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
         def train_step(carry, _):
@@ -137,8 +151,18 @@ def setup_mesaopt(steps: int):
         state = (params, optimizer.init(params), jax.random.key(1))
         if shard:
             state = jax.device_put(state, replicated)
-        chunk = jax.jit(lambda s: jax.lax.scan(train_step, s, None, length=steps), donate_argnums=0)
-        runner = chunk.lower(state).compile()
+        if no_loop:  # one jitted step per call: no while loop around XLA's convolutions
+            one_step = jax.jit(lambda s: train_step(s, None), donate_argnums=0).lower(state).compile()
+
+            def runner(s):
+                losses = []
+                for _ in range(steps):
+                    s, loss = one_step(s)
+                    losses.append(loss)
+                return s, losses[-1]
+        else:
+            chunk = jax.jit(lambda s: jax.lax.scan(train_step, s, None, length=steps), donate_argnums=0)
+            runner = chunk.lower(state).compile()
         setup_s = time.perf_counter() - start
         box = [state]
 
@@ -286,6 +310,12 @@ def report(result: dict) -> None:
         "split_batch_vs_torch_compile": ratio_line("patch matmul, split batch vs torch.compile", split,
                                                    h.median_of(rows, "torch", "compile")),
         "lax_vs_torch_best": ratio_line(f"lax.conv vs torch {best_t}", lax, best_t_rate),
+        "no_loop_vs_torch_compile": ratio_line("lax.conv, no loop vs torch.compile",
+                                               h.median_of(rows, "mesaopt", "lax.conv, no loop"),
+                                               h.median_of(rows, "torch", "compile")),
+        "no_loop_split_vs_torch_compile": ratio_line("lax.conv, no loop, split batch vs torch.compile",
+                                                     h.median_of(rows, "mesaopt", "lax.conv, no loop, split batch"),
+                                                     h.median_of(rows, "torch", "compile")),
         "patch_vs_lax": ratio_line("patch matmul / lax.conv (mesaopt)", patch, lax),
     }
     result["params_equal"] = same
