@@ -283,6 +283,21 @@ def time_calls(run_once, steps_per_call: int, seconds: float) -> float:
             return calls * steps_per_call / elapsed
 
 
+def median_seconds(fn, *args, repeats: int) -> float:
+    """Median wall seconds of ``fn(*args)``, jitted, over ``repeats`` calls after one warm-up call. For the
+    mesaopt-only profiles (jax is imported here, not at the top: the driver stays standard-library only)."""
+    import jax
+
+    fn = jax.jit(fn)
+    jax.block_until_ready(fn(*args))
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
 def summarize(samples: list[float]) -> dict:
     return {
         "median": statistics.median(samples),

@@ -28,16 +28,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import jax
-import jax.numpy as jnp
-import numpy as np
+import _harness  # noqa: E402
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
 
-from mesaopt.models.xla_cpu import conv2d_same, conv2d_same_lax
+from mesaopt.models.xla_cpu import conv2d_same, conv2d_same_lax  # noqa: E402
 
 BATCH, SIDE, WIDTH, CHAIN = 32, 13, 32, 20
 LABELS = ("NHWC", "HWIO", "NHWC")
@@ -67,16 +68,6 @@ def _canonical_bwd(residuals, grad):
 
 canonical.defvjp(_canonical_fwd, _canonical_bwd)
 FORMS = {"lax.conv": conv2d_same_lax, "conv2d_same": conv2d_same, "canonical": canonical}
-
-
-def median_seconds(fn, args, repeats):
-    jax.block_until_ready(fn(*args))
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        times.append(time.perf_counter() - started)
-    return float(np.median(times))
 
 
 def pieces(conv):
@@ -142,19 +133,20 @@ def main() -> None:
     check(x, w, b, grad)
     print(f"{jax.devices()[0].platform}, jax {jax.__version__}; GFLOP/s of the convolutions, median of {args.repeats}")
     patches = jax.random.normal(k_x, (BATCH * SIDE * SIDE, 9 * WIDTH))
-    seconds = median_seconds(jax.jit(lambda p, m: p @ m), (patches, w.reshape(-1, WIDTH)), args.repeats)
+    seconds = _harness.median_seconds(lambda p, m: p @ m, patches, w.reshape(-1, WIDTH), repeats=args.repeats)
     print(f"pieces  the patches' matmul alone          {GFLOP / seconds:6.1f}")
     for name, conv in FORMS.items():
         for piece, fn in pieces(conv).items():
             call_args = (x, w, b) if piece == "forward" else (x, w, b, grad)
-            print(f"pieces  {name:12s} {piece:17s}      {GFLOP / median_seconds(fn, call_args, args.repeats):6.1f}")
+            seconds = _harness.median_seconds(fn, *call_args, repeats=args.repeats)
+            print(f"pieces  {name:12s} {piece:17s}      {GFLOP / seconds:6.1f}")
     contexts = ("unrolled", "scan", "unrolled, in a loop", "scan, in a loop")
     for name, conv in FORMS.items():
         for context in contexts:
             steps = 2 if context.endswith("in a loop") else 1
-            seconds = median_seconds(chain_gradient(conv, context), (w, b, x), args.repeats)
+            seconds = _harness.median_seconds(chain_gradient(conv, context), w, b, x, repeats=args.repeats)
             print(f"chain   {name:12s} {context:22s} {3 * CHAIN * steps * GFLOP / seconds:6.1f}", flush=True)
-        seconds = median_seconds(chain_forward(conv), (w, b, x), args.repeats)
+        seconds = _harness.median_seconds(chain_forward(conv), w, b, x, repeats=args.repeats)
         print(f"chain   {name:12s} {'scan, forward only':22s} {CHAIN * GFLOP / seconds:6.1f}", flush=True)
 
 

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _harness  # noqa: E402
@@ -30,18 +28,6 @@ import _harness  # noqa: E402
 from mesaopt.envs.foraging import sample_world  # noqa: E402
 from mesaopt.experiments.evolved_reward import EvolvedRewardConfig  # noqa: E402
 from mesaopt.models.reward_learner import live  # noqa: E402
-
-
-def median_seconds(fn, *args, repeats: int) -> float:
-    """Median wall seconds of ``fn(*args)`` (jitted; one warm-up call first)."""
-    fn = jax.jit(fn)
-    jax.block_until_ready(fn(*args))
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        samples.append(time.perf_counter() - start)
-    return float(np.median(samples))
 
 
 def parts(cfg: EvolvedRewardConfig, lifetimes: int, repeats: int) -> dict[str, float]:
@@ -53,11 +39,11 @@ def parts(cfg: EvolvedRewardConfig, lifetimes: int, repeats: int) -> dict[str, f
     weights = jnp.array([0.7, 0.3])
     learner = jax.vmap(lambda w, k: live(weights, w, k, 1, cfg.learner).nutrition)
     return {
-        "worlds": median_seconds(draw, keys, repeats=repeats),
-        "learner's random words": median_seconds(
+        "worlds": _harness.median_seconds(draw, keys, repeats=repeats),
+        "learner's random words": _harness.median_seconds(
             jax.vmap(lambda k: jax.random.bits(k, (steps,), jnp.uint32)), keys, repeats=repeats),
-        "learner (worlds given)": median_seconds(learner, worlds, keys, repeats=repeats),
-        "worlds + learner": median_seconds(jax.vmap(lambda k: live(
+        "learner (worlds given)": _harness.median_seconds(learner, worlds, keys, repeats=repeats),
+        "worlds + learner": _harness.median_seconds(jax.vmap(lambda k: live(
             weights, sample_world(k, cfg.task, 0.9), jax.random.fold_in(k, 1), 1, cfg.learner).nutrition),
             keys, repeats=repeats),
     }
@@ -65,7 +51,7 @@ def parts(cfg: EvolvedRewardConfig, lifetimes: int, repeats: int) -> dict[str, f
 
 def word_costs(words: int, repeats: int) -> dict[str, float]:
     """Seconds per 32-bit word of each key implementation (one call drawing ``words`` words)."""
-    return {impl: median_seconds(lambda k: jax.random.bits(k, (words,), jnp.uint32),
+    return {impl: _harness.median_seconds(lambda k: jax.random.bits(k, (words,), jnp.uint32),
                                  jax.random.key(1, impl=impl), repeats=repeats) / words
             for impl in ("threefry2x32", "rbg", "unsafe_rbg")}
 
