@@ -127,7 +127,7 @@ def test_conv_gru_rejects_flat_observations_and_bad_sizes():
 
 
 def test_conv3x3_matmul_matches_lax_convolution():
-    from mesaopt.models.recurrent import conv3x3
+    from mesaopt.models.actor_critic import conv3x3
 
     x = jax.random.normal(jax.random.key(1), (5, 7, 6))
     for use_bias in (True, False):

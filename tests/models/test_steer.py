@@ -31,6 +31,35 @@ def _mlp_reference(model, obs, delta_actor0=0.0):
     return logits, value
 
 
+def _cnn_reference(model, obs):
+    """The CNN actor-critic with equinox's own convolutions (``lax.conv``) in place of ``conv3x3``."""
+    x = obs
+    for conv in model.convs:
+        x = jax.nn.relu(conv(x))
+    x = jax.nn.relu(dense(model.dense, x.reshape(-1)))
+    return dense(model.policy_head, x), dense(model.value_head, x)[0]
+
+
+def test_cnn_equals_the_network_with_equinox_convolutions(models, obs):
+    model = models["cnn"]
+    batch = jax.random.bernoulli(jax.random.key(3), 0.3, (6, *OBS_SHAPE)).astype(jnp.float32)
+    logits, value = jax.vmap(model)(batch)
+    ref_logits, ref_value = jax.vmap(lambda o: _cnn_reference(model, o))(batch)
+    np.testing.assert_allclose(logits, ref_logits, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(value[0], value[1])  # the observations matter
+
+    def loss(m, f):
+        out_logits, out_value = jax.vmap(f(m))(batch)
+        return (out_logits ** 2).sum() + (out_value ** 2).sum()
+
+    grads = jax.grad(loss)(model, lambda m: m)
+    ref_grads = jax.grad(loss)(model, lambda m: (lambda o: _cnn_reference(m, o)))
+    for g, r in zip(jax.tree_util.tree_leaves(grads.convs), jax.tree_util.tree_leaves(ref_grads.convs)):
+        np.testing.assert_allclose(g, r, rtol=1e-4, atol=1e-6)
+        assert np.abs(r).max() > 0
+
+
 def test_dense_is_the_equinox_linear_layer(models, obs):
     layer = models["mlp"].actor.layers[0]
     batch = jax.random.normal(jax.random.key(2), (16, layer.in_features))
