@@ -106,3 +106,38 @@ def test_nothing_after_an_episode_end_leaks_backwards():
     assert not np.allclose(after[end + 1 :], before[end + 1 :])  # the later episode did change
     # the ending step's advantage is its reward minus its value: no bootstrap across the boundary
     np.testing.assert_allclose(after[end], rewards[end] - values[end], rtol=1e-5, atol=1e-6)
+
+
+def test_truncation_bootstraps_from_the_value_it_reached():
+    rewards, values, dones, last_value = random_batch(seed=5)
+    gamma, lam = 0.97, 0.9
+    rng = np.random.default_rng(6)
+    truncated = dones * (rng.random(dones.shape) < 0.5)  # half the ends are time limits
+    assert truncated.sum() >= 3 and (dones - truncated).sum() >= 3
+    truncation_values = (truncated * rng.normal(size=dones.shape)).astype(np.float32)
+    advantages, targets = generalized_advantages(
+        *(jnp.asarray(a) for a in (rewards, values, dones, truncated, last_value)), gamma, lam,
+        truncation_values=jnp.asarray(truncation_values),
+    )
+    # reference: a truncated step bootstraps from its truncation value, a terminated one from 0
+    expected = np.zeros(rewards.shape)
+    for env in range(N_ENVS):
+        for t in range(N_STEPS):
+            total, weight = 0.0, 1.0
+            for u in range(t, N_STEPS):
+                next_value = last_value[env] if u + 1 == N_STEPS else values[u + 1, env]
+                bootstrap = gamma * truncation_values[u, env] if dones[u, env] else gamma * next_value
+                total += weight * (rewards[u, env] + bootstrap - values[u, env])
+                if dones[u, env]:
+                    break
+                weight *= gamma * lam
+            expected[t, env] = total
+    np.testing.assert_allclose(advantages, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(targets, expected + values, rtol=1e-4, atol=1e-4)
+    plain, _ = run_gae(rewards, values, dones, last_value, gamma, lam)
+    assert not np.allclose(advantages, plain, atol=1e-3)  # the bootstrap changed the truncated episodes
+    zeros, _ = generalized_advantages(
+        *(jnp.asarray(a) for a in (rewards, values, dones, truncated, last_value)), gamma, lam,
+        truncation_values=jnp.zeros_like(jnp.asarray(truncation_values)),
+    )
+    np.testing.assert_array_equal(np.asarray(zeros, np.float64), plain)  # value 0: a termination, bit for bit

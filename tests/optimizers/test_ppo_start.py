@@ -41,3 +41,34 @@ def test_first_refresh_starts_every_env_on_its_first_spare():
     assert len({np.asarray(w).tobytes() for w in bstate.env_state.walls}) > 1  # each env its own level
     _, rollout, _ = jax.jit(lambda s: collect_rollout(ppo, s, params))(state)
     np.testing.assert_array_equal(rollout.obs[0], started.obs)  # the first action sees the started level
+
+
+def test_bootstrap_truncation_values_the_observation_a_time_limit_reached():
+    import dataclasses
+
+    import equinox as eqx
+    import pytest
+
+    from mesaopt.models import GRUActorCritic
+
+    env = Maze(SIZE)
+    params = dataclasses.replace(env.default_params(), max_steps=3)  # episodes end by the time limit in a rollout
+    cfg = PPOConfig(n_envs=N_ENVS, n_steps=8, n_minibatches=2, n_epochs=1, bootstrap_truncation=True)
+    ppo = make_ppo(cfg, env, lambda k: MLPActorCritic(env.obs_shape, 4, width=8, key=k), 100)
+    state = jax.jit(ppo.init)(jax.random.key(2), params)
+    _, rollout, _ = jax.jit(lambda s: collect_rollout(ppo, s, params))(state)
+    ends_by_time = np.asarray(rollout.trunc * (1 - rollout.success), bool)
+    assert ends_by_time.sum() >= N_ENVS  # every environment hit the limit at least once
+    values = np.asarray(rollout.truncation_value)
+    assert np.all(values[~ends_by_time] == 0) and np.all(values[ends_by_time] != 0)
+    # the value is the model's at the ended episode's last observation (not at the reset's first one)
+    bstate = jax.jit(lambda s: refresh_levels(ppo, s, params))(state).env_state
+    one = jax.tree_util.tree_map(lambda x: x[0], bstate)
+    for action in range(4):
+        out = ppo.env.step_with_final(jax.random.key(0), one, action, params)
+        inner = env.step(jax.random.key(0), one.env_state, action, params)
+        for a, b in zip(out[:6], ppo.env.step(jax.random.key(0), one, action, params)):
+            assert eqx.tree_equal(a, b)  # step is step_with_final without its last output
+        np.testing.assert_array_equal(out[6], inner[0])
+    with pytest.raises(ValueError, match="bootstrap_truncation"):
+        make_ppo(cfg, env, lambda k: GRUActorCritic(env.obs_shape, 4, key=k), 100)

@@ -131,7 +131,14 @@ class BufferedAutoReset(eqx.Module):
         return BufferedState(states.env_state, spares, jnp.zeros_like(states.next_spare), states.started)
 
     def step(self, key, state: BufferedState, action, params):
-        obs, env_state, reward, terminated, truncated, info = self.env.step(key, state.env_state, action, params)
+        return self.step_with_final(key, state, action, params)[:6]
+
+    def step_with_final(self, key, state: BufferedState, action, params):
+        """:meth:`step`, plus the observation the step reached before any reset (the ended episode's last one,
+        which a value bootstrap after a time-limit truncation needs). Unused, XLA drops it."""
+        final_obs, env_state, reward, terminated, truncated, info = self.env.step(key, state.env_state, action,
+                                                                                   params)
+        obs = final_obs
         done = terminated | truncated
         reset_obs, reset_state = self.env.reset_to_level(self._next_level(state), params)
         env_state = _select(done, reset_state, env_state)
@@ -141,7 +148,7 @@ class BufferedAutoReset(eqx.Module):
             obs = jnp.where(done, reset_obs, obs)
         next_spare = state.next_spare + done.astype(jnp.int32)
         new_state = BufferedState(env_state, state.spares, next_spare, state.started)
-        return obs, new_state, reward, terminated, truncated, info
+        return obs, new_state, reward, terminated, truncated, info, final_obs
 
     def _next_level(self, state: BufferedState):
         """The spare the next reset uses, picked with ``n_spares`` selects (a dynamic index is a slow gather on CPU)."""

@@ -112,6 +112,9 @@ def make_ppo(cfg: PPOConfig, env, model_factory: Callable, total_steps: int) -> 
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     n_updates = -(-total_steps // cfg.steps_per_update)
     static_model = model_skeleton(model_factory)
+    if hasattr(static_model, "initial_hidden") and cfg.bootstrap_truncation:
+        raise ValueError("ppo.bootstrap_truncation is for feed-forward models; a recurrent model's value of the "
+                         "last observation needs its hidden state: set it to False")
     if hasattr(static_model, "initial_hidden") and cfg.n_envs % cfg.n_minibatches:
         raise ValueError(
             f"a recurrent model's minibatches are groups of whole environments: ppo.n_envs ({cfg.n_envs}) must "

@@ -33,15 +33,20 @@ def _env_step(ppo: PPOLike, env_params, carry: RunnerState, _):
 def step_envs(ppo: PPOLike, env_params, carry: RunnerState, key, k_env, action, log_prob, value):
     """Step every environment with ``action``; returns the carry (``key`` as its new key) and the transition."""
     env_keys = jax.random.split(k_env, ppo.cfg.n_envs)
-    obs, env_state, reward, term, trunc, _ = jax.vmap(ppo.env.step, (0, 0, 0, None))(
+    obs, env_state, reward, term, trunc, _, final_obs = jax.vmap(ppo.env.step_with_final, (0, 0, 0, None))(
         env_keys, carry.env_state, action, env_params
     )
     done = (term | trunc).astype(jnp.float32)
+    truncation_value = None
+    if ppo.cfg.bootstrap_truncation:  # the ended episode's last observation, valued by the current parameters
+        _, final_value = jax.vmap(ppo.model(carry.params))(final_obs)
+        truncation_value = jnp.where(trunc & ~term, final_value, 0.0)
     ep_return = carry.episodes.returns + reward
     ep_length = carry.episodes.lengths + 1
     transition = Transition(
         obs=carry.obs, action=action, log_prob=log_prob, value=value, reward=reward, done=done,
         trunc=trunc.astype(jnp.float32), success=term.astype(jnp.float32), ep_return=ep_return, ep_length=ep_length,
+        truncation_value=truncation_value,
     )
     episodes = EpisodeTracker(returns=ep_return * (1 - done), lengths=ep_length * (1 - done))
     carry = eqx.tree_at(lambda s: (s.key, s.obs, s.env_state, s.episodes), carry, (key, obs, env_state, episodes))
@@ -114,7 +119,8 @@ def learn_from_rollout(ppo: PPOLike, state: RunnerState, rollout: Transition, la
     """GAE, then ``n_epochs`` × ``n_minibatches`` Adam steps on the clipped objective."""
     cfg = ppo.cfg
     advantage, target = generalized_advantages(
-        rollout.reward, rollout.value, rollout.done, rollout.trunc, last_value, cfg.gamma, cfg.gae_lambda
+        rollout.reward, rollout.value, rollout.done, rollout.trunc, last_value, cfg.gamma, cfg.gae_lambda,
+        truncation_values=rollout.truncation_value,
     )
     flat = lambda x: x.reshape(cfg.steps_per_update, *x.shape[2:])
     batch = {

@@ -49,6 +49,11 @@ class PPOConfig:
     """Global gradient-norm clip; finite, > 0."""
     n_spares: int = 2
     """Pre-drawn levels per environment between rollouts (see ``BufferedAutoReset``)."""
+    bootstrap_truncation: bool = False
+    """After an episode ends by its time limit, bootstrap the advantage from the value of the observation it
+    reached (one more forward pass per step). Off: a truncation counts as a termination (value 0), the common
+    approximation, which leaves states that look alike with targets of 0 or not at random when most episodes
+    hit the limit. Feed-forward models only."""
 
     def validate(self) -> None:
         """Raise ``ValueError`` naming the first impossible setting (NaN and ±inf included)."""
@@ -116,6 +121,9 @@ class Transition(NamedTuple):
     success: jax.Array
     ep_return: jax.Array
     ep_length: jax.Array
+    truncation_value: jax.Array | None = None
+    """With ``bootstrap_truncation``: the value of the observation a time-limit truncation reached (0 where the
+    step did not end by truncation alone); else ``None``."""
 
 
 class UpdateMetrics(NamedTuple):
