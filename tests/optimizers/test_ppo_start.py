@@ -1,10 +1,15 @@
-"""PPO's init draws no level; the first rollout's refresh supplies every environment's first level."""
+"""PPO's init draws no level; the first rollout's refresh supplies every environment's first level; with
+``bootstrap_truncation`` a rollout values the observation each time limit reached."""
 
+import dataclasses
+
+import equinox as eqx
 import jax
 import numpy as np
+import pytest
 
 from mesaopt.envs import Maze
-from mesaopt.models import MLPActorCritic
+from mesaopt.models import GRUActorCritic, MLPActorCritic
 from mesaopt.optimizers import PPOConfig, make_ppo
 from mesaopt.optimizers.ppo_steps import collect_rollout, refresh_levels
 
@@ -44,13 +49,6 @@ def test_first_refresh_starts_every_env_on_its_first_spare():
 
 
 def test_bootstrap_truncation_values_the_observation_a_time_limit_reached():
-    import dataclasses
-
-    import equinox as eqx
-    import pytest
-
-    from mesaopt.models import GRUActorCritic
-
     env = Maze(SIZE)
     params = dataclasses.replace(env.default_params(), max_steps=3)  # episodes end by the time limit in a rollout
     cfg = PPOConfig(n_envs=N_ENVS, n_steps=8, n_minibatches=2, n_epochs=1, bootstrap_truncation=True)

@@ -27,10 +27,9 @@ def generalized_advantages(
     """
     del truncs  # the truncations are in ``truncation_values`` (0 elsewhere)
     next_values = jnp.concatenate([values[1:], last_value[None]], axis=0)
-    if truncation_values is None:
-        bootstraps = next_values * (1.0 - dones)
-    else:
-        bootstraps = next_values * (1.0 - dones) + truncation_values
+    bootstraps = next_values * (1.0 - dones)
+    if truncation_values is not None:
+        bootstraps = bootstraps + truncation_values
 
     def backward(carry, xs):
         reward, value, bootstrap, done = xs
