@@ -117,6 +117,7 @@ def listed_twice(text: str) -> bool:
     (["--max-steps", "0"], "max_steps must be >= 1"),
     (["--eval-episodes", "0"], "eval_episodes must be >= 1"),
     (["--model", "transformer"], "unknown model 'transformer'"),
+    (["--model", "vprop"], "plans on the maze's grid"),
     (["--obs-format", "egocentric"], "unknown obs_format 'egocentric'"),
     (["--model", "cnn"], "the cnn model needs (channels, height, width) observations"),
     (["--ppo.n-minibatches", "7"], "divisible"),

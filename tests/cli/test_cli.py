@@ -126,6 +126,7 @@ def test_runs_report_and_list_commands(stored_run, capsys):
     (["run", "maze-misgen", "--n-seeds", "0"], "n_seeds must be >= 1"),
     (["run", "maze-misgen", "--n-seeds", "many"], "expects int"),
     (["run", "maze-misgen", "--model", "transformer"], "unknown model"),
+    (["run", "maze-misgen", "--model", "vprop"], "use --obs-format grid"),
     (["run", "maze-misgen", "--ppo.n-minibatches", "7"], "divisible"),
     (["frobnicate"], "invalid choice"),
 ])

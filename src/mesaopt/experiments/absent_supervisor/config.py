@@ -66,6 +66,10 @@ class AbsentSupervisorConfig:
         """Raise ``MesaoptError`` naming the first impossible setting."""
         if self.model not in MODELS:
             raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)}")
+        if getattr(MODELS[self.model], "reads_maze_grid", False):
+            usable = sorted(n for n, m in MODELS.items() if not getattr(m, "reads_maze_grid", False))
+            raise MesaoptError(f"model {self.model!r} plans on the maze's grid, not this gridworld's; "
+                               f"allowed: {usable}")
         if self.obs_format not in OBS_FORMATS:
             raise MesaoptError(f"unknown obs_format {self.obs_format!r}; allowed: {list(OBS_FORMATS)}")
         for name in ("n_seeds", "total_steps", "max_steps", "eval_episodes", "n_chunks"):

@@ -64,6 +64,9 @@ class MazeMisgenConfig:
             raise MesaoptError(f"unknown maze env {self.env!r}; allowed: {sorted(MAZE_ENVS)}")
         if self.model not in MODELS:
             raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)}")
+        if getattr(MODELS[self.model], "reads_maze_grid", False) and self.obs_format != "grid":
+            raise MesaoptError(f"model {self.model!r} reads the whole maze (walls, agent, goal): "
+                               f"use --obs-format grid (got {self.obs_format!r})")
         if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
             raise MesaoptError(f"size must be an odd integer >= 3 (the maze is too small otherwise), got {self.size}")
         for r in self.region_sizes:

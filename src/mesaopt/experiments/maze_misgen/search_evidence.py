@@ -17,8 +17,9 @@ from mesaopt.envs.planners import UniformPolicy
 from mesaopt.experiments.shared.common import take
 
 
-PROBE_LAYERS = {"mlp": "actor.1.hook_post", "cnn": "dense.hook_post"}
-"""The layer probed and steered per model class (the actor's last hidden layer)."""
+PROBE_LAYERS = {"mlp": "actor.1.hook_post", "cnn": "dense.hook_post", "vprop": "hook_log_reward"}
+"""The layer probed and steered per model class: the actor's last hidden layer, or for the planner its reward
+map (its objective)."""
 
 
 def generalization_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
