@@ -9,7 +9,7 @@ from jaxtyping import Array, Bool, Int
 UNREACHABLE = 10_000
 
 
-def _shift(grid: Array, d_row: int, d_col: int, fill) -> Array:
+def shift_grid(grid: Array, d_row: int, d_col: int, fill) -> Array:
     """``out[r, c] = grid[r + d_row, c + d_col]`` with ``fill`` outside the grid."""
     padded = jnp.pad(grid, 1, constant_values=fill)
     h, w = grid.shape
@@ -26,8 +26,8 @@ def distance_map(walls: Bool[Array, "h w"], targets: Bool[Array, "h w"]) -> Int[
 
     def sweep(_, d):
         best = jnp.minimum(
-            jnp.minimum(_shift(d, -1, 0, UNREACHABLE), _shift(d, 1, 0, UNREACHABLE)),
-            jnp.minimum(_shift(d, 0, -1, UNREACHABLE), _shift(d, 0, 1, UNREACHABLE)),
+            jnp.minimum(shift_grid(d, -1, 0, UNREACHABLE), shift_grid(d, 1, 0, UNREACHABLE)),
+            jnp.minimum(shift_grid(d, 0, -1, UNREACHABLE), shift_grid(d, 0, 1, UNREACHABLE)),
         )
         return jnp.where(walls, UNREACHABLE, jnp.minimum(d, jnp.minimum(best + 1, UNREACHABLE)))
 

@@ -18,7 +18,7 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
-from mesaopt.envs.bfs import UNREACHABLE, _shift
+from mesaopt.envs.bfs import UNREACHABLE, shift_grid
 from mesaopt.envs.planners import _greedy_logits, as_grid
 
 
@@ -26,8 +26,8 @@ def bellman_sweep(dist: Int[Array, "h w"], walls: Array, goal: Array) -> Int[Arr
     """One synchronous sweep: ``d(goal) = 0``, ``d(c) = min(d(c), 1 + min over open neighbours)``, walls out."""
     dist = jnp.where(goal & ~walls, 0, dist)
     best = jnp.minimum(
-        jnp.minimum(_shift(dist, -1, 0, UNREACHABLE), _shift(dist, 1, 0, UNREACHABLE)),
-        jnp.minimum(_shift(dist, 0, -1, UNREACHABLE), _shift(dist, 0, 1, UNREACHABLE)),
+        jnp.minimum(shift_grid(dist, -1, 0, UNREACHABLE), shift_grid(dist, 1, 0, UNREACHABLE)),
+        jnp.minimum(shift_grid(dist, 0, -1, UNREACHABLE), shift_grid(dist, 0, 1, UNREACHABLE)),
     )
     return jnp.where(walls, UNREACHABLE, jnp.minimum(dist, jnp.minimum(best + 1, UNREACHABLE)))
 

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from mesaopt.envs.bfs import UNREACHABLE, _shift, distance_map
+from mesaopt.envs.bfs import UNREACHABLE, shift_grid, distance_map
 from mesaopt.envs.maze import ACTION_DELTAS
 
 PLANNER_TARGETS = ("goal", "corner")
@@ -26,7 +26,7 @@ def as_grid(obs: Array, size: int) -> Float[Array, "3 h w"]:
 def _greedy_logits(dist: Array, agent: Array, sharpness: float) -> Array:
     """Logits favouring the neighbour closest to the target (ties share the mass)."""
     neighbour_dist = jnp.stack(
-        [_shift(dist, int(dr), int(dc), UNREACHABLE) for dr, dc in ACTION_DELTAS]
+        [shift_grid(dist, int(dr), int(dc), UNREACHABLE) for dr, dc in ACTION_DELTAS]
     )  # [4, h, w]: distance after moving in each direction
     at_agent = jnp.sum(neighbour_dist * agent[None], axis=(1, 2))
     best = jnp.min(at_agent)

@@ -28,6 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, PRNGKeyArray
 
+from mesaopt.envs.bfs import shift_grid
 from mesaopt.models.actor_critic import Steer, check_steer, conv3x3, dense, hook, orthogonal_linear
 
 NEIGHBOUR_OFFSETS = ((0, 0), (-1, 0), (0, 1), (1, 0), (0, -1))
@@ -40,13 +41,6 @@ MIN_COST = 1e-3
 every chain of best neighbours (no float ties, no cycles in the gradient's tree)."""
 OFF_GRID = -50.0
 """The log-value of a cell outside the grid: a move off the grid is never preferred."""
-
-
-def shifted(u: Float[Array, "h w"], d_row: int, d_col: int, fill: float = OFF_GRID) -> Float[Array, "h w"]:
-    """``out[i, j] = u[i + d_row, j + d_col]``, ``fill`` where that falls outside the grid."""
-    h, w = u.shape
-    padded = jnp.pad(u, 1, constant_values=fill)
-    return padded[1 + d_row : 1 + d_row + h, 1 + d_col : 1 + d_col + w]
 
 
 def propagate(log_reward: Float[Array, "h w"], log_passage: Float[Array, "h w"], iterations: int
@@ -67,7 +61,7 @@ NEIGHBOUR_MOVES = NEIGHBOUR_OFFSETS[1:]
 def best_neighbour(u: Float[Array, "h w"]) -> tuple[Float[Array, "h w"], Array]:
     """The largest ``u`` among each cell's four neighbours (``OFF_GRID`` outside) and which one (index into
     ``NEIGHBOUR_MOVES``; the first on ties)."""
-    around = jnp.stack([shifted(u, dr, dc) for dr, dc in NEIGHBOUR_MOVES])
+    around = jnp.stack([shift_grid(u, dr, dc, OFF_GRID) for dr, dc in NEIGHBOUR_MOVES])
     return jnp.max(around, axis=0), jnp.argmax(around, axis=0)
 
 
@@ -97,7 +91,7 @@ def _values_backward(iterations, residuals, cotangent):
     hands_on = [(~source) & (towards == d) for d in range(len(NEIGHBOUR_MOVES))]
 
     def one_round(_, total):
-        passed = [shifted(jnp.where(mask, total, 0.0), -dr, -dc, 0.0)
+        passed = [shift_grid(jnp.where(mask, total, 0.0), -dr, -dc, 0.0)
                   for mask, (dr, dc) in zip(hands_on, NEIGHBOUR_MOVES)]
         return cotangent + sum(passed)
 
@@ -116,7 +110,7 @@ def coordinate_channels(h: int, w: int) -> np.ndarray:
 
 def around_agent(u: Float[Array, "h w"], agent: Float[Array, "h w"]) -> Float[Array, "5"]:
     """``u`` at the agent's cell and its four neighbours (``NEIGHBOUR_OFFSETS``; ``OFF_GRID`` outside)."""
-    return jnp.stack([jnp.sum(shifted(u, dr, dc) * agent) for dr, dc in NEIGHBOUR_OFFSETS])
+    return jnp.stack([jnp.sum(shift_grid(u, dr, dc, OFF_GRID) * agent) for dr, dc in NEIGHBOUR_OFFSETS])
 
 
 class ValuePropagationActorCritic(eqx.Module):
