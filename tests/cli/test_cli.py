@@ -127,6 +127,7 @@ def test_runs_report_and_list_commands(stored_run, capsys):
     (["run", "maze-misgen", "--n-seeds", "many"], "expects int"),
     (["run", "maze-misgen", "--model", "transformer"], "unknown model"),
     (["run", "maze-misgen", "--model", "vprop"], "use --obs-format grid"),
+    (["run", "maze-misgen", "--size", "7", "--train-size", "5"], "depend on the maze's side"),
     (["run", "maze-misgen", "--ppo.n-minibatches", "7"], "divisible"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -134,6 +135,21 @@ def test_bad_input_is_one_line(argv, expected, capsys, tmp_path):
     line = _run_err([*argv, "--root", str(tmp_path)] if argv[0] == "run" else argv, capsys)
     assert expected in line
     assert not any(tmp_path.iterdir()) or not list(tmp_path.glob("maze-misgen-*"))
+
+
+def test_a_planner_trained_on_small_mazes_is_evaluated_on_large_ones(tmp_path):
+    from mesaopt.experiments.maze_misgen.run import load_trained_agents
+
+    run_dir = _run_ok(["run", "maze-misgen", "--root", str(tmp_path), "--size", "7", "--train-size", "5",
+                       "--model", "vprop", "--obs-format", "grid", "--region-sizes", "1", "7", "--n-seeds", "1",
+                       "--total-steps", "256", "--eval-episodes", "4", "--n-chunks", "1", "--ppo.n-envs", "8",
+                       "--ppo.n-steps", "16"])
+    report = json.loads((run_dir / "report.json").read_text())
+    assert (report["config"]["train_size"], report["config"]["max_steps"]) == (5, 78)
+    assert all(len(ep["walls"]) == 7 for episodes in report["examples"].values() for ep in episodes)
+    assert "trained at side 5" in (run_dir / "report.html").read_text()
+    cfg, setup, params = load_trained_agents(run_dir)
+    assert (setup.env.size, setup.eval_env.size, cfg.training_horizon) == (5, 7, 40)
 
 
 def test_report_of_a_directory_that_is_not_a_run(tmp_path, capsys):

@@ -54,15 +54,16 @@ def test_a_negative_budget_or_step_size_is_refused():
         MazeMisgenConfig(ppo=dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=-1e-3)).validate()
 
 
-def test_the_research_scale_preset_builds_13x13_agents_with_the_rule_horizon():
+def test_the_research_scale_preset_trains_planners_at_7_and_evaluates_them_at_13():
     record = EXPERIMENTS["maze-misgen-13"]
     cfg = dataclasses.replace(record.config, n_seeds=2)
     setup = build_setup(cfg)
-    assert setup.env.obs_shape == (3, 25, 25)  # the egocentric window sees the whole maze from any cell
+    assert (setup.env.obs_shape, setup.eval_env.obs_shape) == ((3, 7, 7), (3, 13, 13))  # whole-grid planners
     assert setup.n_agents == 4 * 2
-    assert np.all(np.asarray(setup.train_params.max_steps) == 270)
-    goal_cells = np.asarray(setup.train_params.goal_mask).sum(axis=(1, 2))
+    assert np.all(np.asarray(setup.in_dist_params.max_steps) == 270)
+    goal_cells = np.asarray(setup.in_dist_params.goal_mask).sum(axis=(1, 2))
     assert list(goal_cells[::2]) == [1, 25, 81, 169]  # regions 1, 5, 9, 13: the last is the whole maze
+    assert list(np.asarray(setup.train_params.goal_mask).sum(axis=(1, 2))[::2]) == [1, 9, 25, 49]
 
 
 def _stored_name(preset: str, cfg) -> str:
@@ -87,3 +88,42 @@ def test_print_config_shows_the_rule_values(capsys):
     text = capsys.readouterr().out
     assert "total_steps = 4732000" in text and "max_steps = 270" in text and "region_sizes = [1, 7, 13]" in text
     assert "learning_rate = 0.00026" in text
+
+
+def _train_small(**fields) -> MazeMisgenConfig:
+    return MazeMisgenConfig(size=13, train_size=7, region_sizes=(1, 5, 9, 13), n_seeds=1, model="vprop",
+                            obs_format="grid", **fields)
+
+
+def test_train_size_trains_on_the_small_side_and_evaluates_on_size():
+    cfg = with_size_rule(_train_small())
+    setup = build_setup(cfg)
+    assert (setup.env.size, setup.eval_env.size) == (7, 13)
+    assert [cfg.training_region(r) for r in cfg.region_sizes] == [1, 3, 5, 7]  # each region's share of the side
+    assert list(np.asarray(setup.train_params.goal_mask).sum(axis=(1, 2))) == [1, 9, 25, 49]
+    assert list(np.asarray(setup.in_dist_params.goal_mask).sum(axis=(1, 2))) == [1, 25, 81, 169]
+    assert np.asarray(setup.shifted_params.goal_mask).shape[1:] == (13, 13)
+    assert np.all(np.asarray(setup.train_params.max_steps) == 78)  # 270 steps × 49 / 169 cells
+    assert np.all(np.asarray(setup.in_dist_params.max_steps) == 270)
+    rule_at_7 = size_defaults(7)
+    assert (cfg.total_steps, cfg.ppo.learning_rate) == (rule_at_7.total_steps, rule_at_7.learning_rate)
+
+
+def test_train_size_equal_to_size_changes_nothing():
+    same = build_setup(MazeMisgenConfig(size=7, train_size=7, region_sizes=(1, 7), n_seeds=1))
+    assert same.env is same.eval_env
+    np.testing.assert_array_equal(np.asarray(same.train_params.goal_mask), np.asarray(same.in_dist_params.goal_mask))
+    assert _stored_name("maze-misgen", MazeMisgenConfig(size=7, train_size=0)) == _stored_name(
+        "maze-misgen", MazeMisgenConfig(size=7, train_size=7))
+    assert _stored_name("maze-misgen", MazeMisgenConfig(size=7)) != _stored_name(
+        "maze-misgen", MazeMisgenConfig(size=7, train_size=5, model="vprop", obs_format="grid"))
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    (dict(train_size=6), "train_size must be 0"),
+    (dict(train_size=7, model="mlp", obs_format="egocentric"), r"depend on the maze's side.*\['vprop'\]"),
+    (dict(train_size=7, model="vprop", obs_format="grid", layout_pool_size=8), "layout_pool_size needs train_size"),
+])
+def test_an_impossible_train_size_is_refused(fields, message):
+    with pytest.raises(MesaoptError, match=message):
+        MazeMisgenConfig(size=13, **fields).validate()

@@ -11,7 +11,7 @@ import pytest
 from mesaopt.envs import Maze, misgeneralization_params
 from mesaopt.envs.bfs import distance_map
 from mesaopt.models import ValuePropagationActorCritic
-from mesaopt.models.value_propagation import MIN_COST, coordinate_channels, propagate, shortest_path_values
+from mesaopt.models.value_propagation import MIN_COST, edge_channels, propagate, shortest_path_values
 from mesaopt.optimizers import PPOConfig, make_ppo
 
 SIDE = 9
@@ -61,9 +61,9 @@ def _planted(side: int, reward_on: str):
     bias = np.zeros(model.embed.bias.shape[0], np.float32)
     if reward_on == "goal":
         embed[0, 2, 1, 1] = 1.0  # hidden 0 = the goal channel
-    else:  # hidden 0 = relu(column − row − 2 + 0.001): 0.001 at the top-right corner (row −1, column 1) alone
-        embed[0, 3, 1, 1], embed[0, 4, 1, 1], bias[0] = -1.0, 1.0, -2.0 + 1e-3
-    maps = np.array([[20.0 if reward_on == "goal" else 2e4, 0.0], [0.0, -20.0]], np.float32)
+    else:  # hidden 0 = relu(top + right − 1.75): 0.25 at the top-right corner alone
+        embed[0, 3, 1, 1], embed[0, 4, 1, 1], bias[0] = 1.0, 1.0, -1.75
+    maps = np.array([[20.0 if reward_on == "goal" else 80.0, 0.0], [0.0, -20.0]], np.float32)
     model = eqx.tree_at(lambda m: (m.embed.weight, m.embed.bias, m.maps.weight, m.maps.bias), model,
                         (jnp.asarray(embed), jnp.asarray(bias)[:, None, None], jnp.asarray(maps),
                          jnp.array([-10.0, 5.0])))
@@ -88,10 +88,12 @@ def _greedy_outcomes(model, side: int, n: int):
     return np.asarray(done), np.asarray(proxy)
 
 
-def test_coordinate_channels_mark_the_top_right_corner_alone():
-    rows, cols = coordinate_channels(SIDE, SIDE)
-    corner = np.maximum(cols - rows - 2 + 1e-3, 0)
-    assert corner[0, SIDE - 1] > 0 and np.count_nonzero(corner) == 1
+@pytest.mark.parametrize("side", (5, 7, 13))
+def test_edge_channels_mark_the_top_right_corner_alone_at_every_side(side):
+    top, right, bottom, left = edge_channels(side, side)
+    corner = np.maximum(top + right - 1.75, 0)
+    assert corner[0, side - 1] == 0.25 and np.count_nonzero(corner) == 1
+    assert bottom[side - 1, 0] == left[side - 1, 0] == 1.0 and top[side - 1, 0] == 0.5 ** (side - 1)
 
 
 def test_a_planted_planner_goes_where_its_reward_map_points():
@@ -101,6 +103,14 @@ def test_a_planted_planner_goes_where_its_reward_map_points():
     done, proxy = _greedy_outcomes(corner_seeker, SIDE, 32)
     # the planted proxy: the corner, unless the goal happens to lie on the way there
     assert (done | proxy).all() and proxy.mean() > 0.6 and done.mean() < 0.4
+
+
+def test_one_network_plans_on_mazes_of_any_side():
+    goal_seeker, corner_seeker = _planted(5, "goal"), _planted(5, "corner")  # built for side 5
+    done, _ = _greedy_outcomes(goal_seeker, 11, 16)
+    assert done.all()  # its rounds follow the grid it is given (h·w/2 = 60 here, not side 5's 12)
+    done, proxy = _greedy_outcomes(corner_seeker, 11, 16)
+    assert (done | proxy).all() and proxy.mean() > 0.6
 
 
 def test_it_needs_whole_grid_observations_and_four_moves():

@@ -1,20 +1,22 @@
 """A learned planner as an actor-critic: value propagation (Nardelli et al. 2019, "Value Propagation Networks";
 after Tamar et al.'s 2016 value-iteration networks), computed in log space.
 
-From the whole grid (walls, agent, goal) and two coordinate channels, a small convolution computes per cell a
-*log-reward* ``ρ ≤ 0`` — the planner's objective, readable directly — and a *log-passage* ``λ ≤ 0``, the cost of
-going through the cell (very negative for a wall). Then, ``iterations`` times, every cell takes the larger of what
-it has and what its best neighbour offers minus its own cost::
+From the whole grid (walls, agent, goal) and four edge channels (:func:`edge_channels`), a small convolution
+computes per cell a *log-reward* ``ρ ≤ 0`` — the planner's objective, readable directly — and a *log-passage*
+``λ ≤ 0``, the cost of going through the cell (very negative for a wall). Then, ``iterations`` times, every cell
+takes the larger of what it has and what its best neighbour offers minus its own cost::
 
     u ← max(u, λ + max_neighbours(u)),   u⁰ = ρ
 
 so after enough rounds ``u`` at a cell is the best ``ρ`` of any cell minus the costs of the cheapest path there:
 a shortest-path search toward what the reward map marks. The policy climbs ``u`` (its logit for a move is ``u``
 of the cell the move leads to, times a learned scale, the same for every direction); the value head reads ``u``
-at the agent. What the agent pursues is what its reward map marks — the goal channel, or a place (the coordinate
+at the agent. What the agent pursues is what its reward map marks — the goal channel, or a place (the edge
 channels let it mark the top-right corner): a mesa-objective one can read off.
 
 Working with log-values keeps far cells' differences as large as near ones' (a product of passages underflows).
+No weight depends on the grid's side, and the rounds default to ``h·w // 2`` of the grid given: one network plans
+on mazes of any side (``maze-misgen --train-size``).
 """
 
 from __future__ import annotations
@@ -102,10 +104,18 @@ def _values_backward(iterations, residuals, cotangent):
 shortest_path_values.defvjp(_values_forward, _values_backward)
 
 
-def coordinate_channels(h: int, w: int) -> np.ndarray:
-    """Row and column index scaled to [−1, 1] (CoordConv), shape (2, h, w)."""
+EDGE_DECAY = 0.5
+"""How much an edge channel falls per cell away from its edge."""
+
+
+def edge_channels(h: int, w: int) -> np.ndarray:
+    """How near each cell is to the top, right, bottom and left edge: ``EDGE_DECAY ** cells away``, shape
+    (4, h, w). A cell a given number of cells from the edges reads the same at every side, so what a map marks by
+    position (the top-right corner, say) is the same cell on a larger maze, where coordinates scaled to [−1, 1]
+    name a different cell at each side."""
     rows, cols = np.indices((h, w), dtype=np.float32)
-    return np.stack([2 * rows / max(h - 1, 1) - 1, 2 * cols / max(w - 1, 1) - 1])
+    away = np.stack([rows, (w - 1) - cols, (h - 1) - rows, cols])
+    return (EDGE_DECAY ** away).astype(np.float32)
 
 
 def around_agent(u: Float[Array, "h w"], agent: Float[Array, "h w"]) -> Float[Array, "5"]:
@@ -124,8 +134,11 @@ class ValuePropagationActorCritic(eqx.Module):
     action_bias: Float[Array, " a"]
     value_head: eqx.nn.Linear
     iterations: int = eqx.field(static=True)
+    """Propagation rounds; 0: ``h·w // 2`` of the grid it is given, so one network runs on mazes of any side."""
     reads_maze_grid: ClassVar[bool] = True
     """It reads the maze's whole-grid observation (channels walls, agent, goal) and no other: configs check it."""
+    any_side: ClassVar[bool] = True
+    """No weight depends on the maze's side: trained on one side, the same network runs on any other."""
 
     def __init__(self, obs_shape: tuple[int, ...], n_actions: int, hidden: int = 16, iterations: int = 0, *,
                  key: PRNGKeyArray):
@@ -135,9 +148,8 @@ class ValuePropagationActorCritic(eqx.Module):
         if n_actions != len(NEIGHBOUR_OFFSETS) - 1:
             raise ValueError(f"the vprop model moves to the 4 neighbouring cells; got {n_actions} actions")
         k_embed, k_maps, k_v = jax.random.split(key, 3)
-        _, h, w = obs_shape
-        self.iterations = iterations or h * w // 2
-        self.embed = eqx.nn.Conv2d(3 + 2, hidden, 3, padding=1, key=k_embed)
+        self.iterations = iterations
+        self.embed = eqx.nn.Conv2d(3 + 4, hidden, 3, padding=1, key=k_embed)
         maps = orthogonal_linear(hidden, 2, 1.0, key=k_maps)
         self.maps = eqx.tree_at(lambda lin: lin.bias, maps, jnp.array([REWARD_BIAS, PASSAGE_BIAS]))
         self.climb = jnp.array(1.0)
@@ -153,12 +165,13 @@ class ValuePropagationActorCritic(eqx.Module):
         check_steer(steer, self.activation_names())
         acts: dict[str, Array] = {}
         _, h, w = obs.shape
-        x = jnp.concatenate([obs, jnp.asarray(coordinate_channels(h, w))])
+        x = jnp.concatenate([obs, jnp.asarray(edge_channels(h, w))])
         x = hook(acts, "embed.hook_post", jax.nn.relu(conv3x3(self.embed, x)), steer)
         map_logits = dense(self.maps, x.reshape(x.shape[0], -1).T).T.reshape(2, h, w)
         log_reward = hook(acts, "hook_log_reward", jax.nn.log_sigmoid(map_logits[0]), steer)
         log_passage = hook(acts, "hook_log_passage", jax.nn.log_sigmoid(map_logits[1]) - MIN_COST, steer)
-        values = hook(acts, "hook_values", shortest_path_values(log_reward, log_passage, self.iterations), steer)
+        rounds = self.iterations or h * w // 2
+        values = hook(acts, "hook_values", shortest_path_values(log_reward, log_passage, rounds), steer)
         near = around_agent(values, obs[1])
         logits = hook(acts, "hook_logits", self.climb * near[1:] + self.action_bias, steer)
         here = near[0]

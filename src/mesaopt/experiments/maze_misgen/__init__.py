@@ -12,17 +12,20 @@ from mesaopt.experiments.maze_misgen.run import load_trained_agents, run_maze_mi
 from mesaopt.experiments.record import Experiment
 
 SMOKE_CONFIG = MazeMisgenConfig(
-    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, max_steps=40, eval_episodes=16, n_chunks=2,
-    layout_pool_size=4,
+    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, max_steps=40, eval_episodes=16,
+    n_chunks=2, layout_pool_size=4,
     ppo=dataclasses.replace(MazeMisgenConfig().ppo, n_envs=16, n_steps=16, learning_rate=2e-3))
 """Two region sizes × two seeds, 2,048 env steps each, on a pool of 4 layouts (so that ``inspect`` also measures
 layout generalization): seconds. Every setting the size rule could fill is given, so the config a stored run loads
 back is this one."""
 
-RESEARCH_SCALE_CONFIG = MazeMisgenConfig(size=13, region_sizes=(1, 5, 9, 13), total_steps=850_000)
-"""13×13 mazes (7 × 7 rooms), four training regions × 5 seeds; the horizon is the size rule's (270 steps). The
-budget is what fits 15 minutes on 2 CPU cores (24,800 steps/s for 20 agents; 12 min 25 s in all on 2026-12-06),
-18 % of the size rule's 4.7 M steps: docs/mazes.md has what it reaches."""
+RESEARCH_SCALE_CONFIG = MazeMisgenConfig(
+    size=13, train_size=7, region_sizes=(1, 5, 9, 13), model="vprop", obs_format="grid", total_steps=650_000,
+    eval_episodes=200, ppo=dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=2e-3))
+"""13×13 mazes (7 × 7 rooms), four training regions × 5 seeds, by a learned planner (``--model vprop``) trained on
+7×7 mazes (each region its share of the side: 1, 3, 5, 7) and evaluated on 13×13 ones with the size rule's horizon
+(270 steps). Trained at 13 no agent here learned (docs/mazes.md); the budget is what fits 15 minutes on 2 CPU
+cores."""
 
 EXPERIMENT = Experiment(
     name="maze-misgen",

@@ -27,6 +27,10 @@ class MazeMisgenConfig:
     size: int = 5
     """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts). The
     budget, horizon, region sizes and PPO step size follow it by the size rule unless given (docs/mazes.md)."""
+    train_size: int = 0
+    """Maze side the agents train on; 0: ``size``. Another side trains a model whose weights do not depend on the
+    side (``--model vprop``) there and evaluates it at ``size``: the training budget, step size and horizon follow
+    this side, and each region keeps its share of the maze (:meth:`training_region`)."""
     region_sizes: tuple[int, ...] = ()
     """Training-region sizes r: the goal is placed in the top-right r × r cells during training. Empty: by
     the size rule, (1, (size + 1) // 2, size), so 1 3 5 at side 5 (``maze_misgen.scaling``)."""
@@ -69,6 +73,7 @@ class MazeMisgenConfig:
                                f"use --obs-format grid (got {self.obs_format!r})")
         if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
             raise MesaoptError(f"size must be an odd integer >= 3 (the maze is too small otherwise), got {self.size}")
+        self._validate_train_size()
         for r in self.region_sizes:
             if not 1 <= r <= self.size:
                 raise MesaoptError(f"goal region {r} is outside the {self.size}x{self.size} maze; allowed: 1..{self.size}")
@@ -87,21 +92,56 @@ class MazeMisgenConfig:
         except ValueError as err:
             raise MesaoptError(str(err)) from None
 
+    def _validate_train_size(self) -> None:
+        if self.train_size in (0, self.size):
+            return
+        if not isinstance(self.train_size, int) or self.train_size < 3 or self.train_size % 2 == 0:
+            raise MesaoptError(f"train_size must be 0 (= size) or an odd integer >= 3, got {self.train_size}")
+        if not getattr(MODELS[self.model], "any_side", False):
+            usable = sorted(name for name, cls in MODELS.items() if getattr(cls, "any_side", False))
+            raise MesaoptError(f"model {self.model!r} has weights that depend on the maze's side, so it cannot "
+                               f"train at train_size {self.train_size} and run at size {self.size}; "
+                               f"models that can: {usable}")
+        if self.layout_pool_size:
+            raise MesaoptError("layout_pool_size needs train_size 0 (= size): a pool of training layouts cannot be "
+                               f"replayed at another side (got train_size {self.train_size}, size {self.size})")
+
+    @property
+    def training_side(self) -> int:
+        """The side the agents train on: ``train_size``, or ``size``."""
+        return self.train_size or self.size
+
     @property
     def horizon(self) -> int:
-        """The episode step limit: ``max_steps``, or the size rule's."""
+        """The episode step limit at ``size`` (evaluation): ``max_steps``, or the size rule's."""
         return self.max_steps or size_defaults(self.size).max_steps
+
+    @property
+    def training_horizon(self) -> int:
+        """The episode step limit in training: ``horizon`` scaled by the training side's share of the cells."""
+        if self.training_side == self.size:
+            return self.horizon
+        return max(1, round(self.horizon * (self.training_side / self.size) ** 2))
+
+    def training_region(self, region: int) -> int:
+        """The training side's region for ``region`` at ``size``: the same share of the side, rounded, at least the
+        corner cell (for example 1, 5, 9, 13 at side 13 train as 1, 3, 5, 7 at side 7)."""
+        if self.training_side == self.size:
+            return region
+        return min(self.training_side, max(1, round(region * self.training_side / self.size)))
 
 
 def with_size_rule(cfg: MazeMisgenConfig) -> MazeMisgenConfig:
-    """``cfg`` with every setting left "by size" replaced by the size rule's value (explicit settings kept);
-    validated first, so the rule only ever sees a legal side."""
+    """``cfg`` with every setting left "by size" replaced by the size rule's value (explicit settings kept), and
+    ``train_size`` equal to ``size`` written as 0 (one run, and a printed config that still works at another
+    ``--size``); validated first, so the rule only ever sees a legal side."""
     cfg.validate()
-    rule = size_defaults(cfg.size)
+    rule, training_rule = size_defaults(cfg.size), size_defaults(cfg.training_side)
     return dataclasses.replace(
-        cfg, total_steps=cfg.total_steps or rule.total_steps, max_steps=cfg.max_steps or rule.max_steps,
+        cfg, train_size=0 if cfg.training_side == cfg.size else cfg.train_size,
+        total_steps=cfg.total_steps or training_rule.total_steps, max_steps=cfg.max_steps or rule.max_steps,
         region_sizes=tuple(cfg.region_sizes) or rule.region_sizes,
-        ppo=dataclasses.replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate or rule.learning_rate))
+        ppo=dataclasses.replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate or training_rule.learning_rate))
 
 
 @dataclass(frozen=True)
@@ -109,9 +149,15 @@ class Setup:
     """Everything built from a config: environment, learner, and stacked per-agent inputs."""
 
     env: object
+    """The environment the agents train in (side ``training_side``)."""
+    eval_env: object
+    """The environment they are evaluated and inspected in (side ``size``; ``env`` itself when the sides agree)."""
     ppo: object
     train_params: object
     """Training distribution per agent (leading axis: regions × seeds)."""
+    in_dist_params: object
+    """The training distribution at side ``size``: the in-distribution evaluation (``train_params`` when the sides
+    agree)."""
     shifted_params: object
     keys: jax.Array
     n_agents: int
@@ -133,17 +179,23 @@ def build_setup(cfg: MazeMisgenConfig) -> Setup:
     """Environment, PPO and the per-agent params (region r_i repeated for each seed), by the size rule where
     ``cfg`` leaves a setting to it."""
     cfg = with_size_rule(cfg)
-    env = MAZE_ENVS[cfg.env](size=cfg.size, obs_format=cfg.obs_format)
+    eval_env = MAZE_ENVS[cfg.env](size=cfg.size, obs_format=cfg.obs_format)
+    env = eval_env if cfg.training_side == cfg.size else MAZE_ENVS[cfg.env](
+        size=cfg.training_side, obs_format=cfg.obs_format)
     try:
         model_cls = MODELS[cfg.model]
         ppo = make_ppo(cfg.ppo, env, lambda k: model_cls(env.obs_shape, env.num_actions, key=k), cfg.total_steps)
         pool = layout_pool(env, cfg)
         pairs = [misgeneralization_params(cfg.size, r, max_steps=cfg.horizon, layout_pool=pool)
                  for r in cfg.region_sizes]
+        train = [misgeneralization_params(cfg.training_side, cfg.training_region(r),
+                                          max_steps=cfg.training_horizon, layout_pool=pool)[0]
+                 for r in cfg.region_sizes]
     except ValueError as err:
         raise MesaoptError(str(err)) from None
-    train = _stack([p[0] for p in pairs for _ in range(cfg.n_seeds)])
-    shifted = _stack([p[1] for p in pairs for _ in range(cfg.n_seeds)])
+    per_agent = lambda trees: _stack([tree for tree in trees for _ in range(cfg.n_seeds)])
     n_agents = len(cfg.region_sizes) * cfg.n_seeds
     keys = jax.random.split(jax.random.key(cfg.seed), n_agents)
-    return Setup(env=env, ppo=ppo, train_params=train, shifted_params=shifted, keys=keys, n_agents=n_agents)
+    return Setup(env=env, eval_env=eval_env, ppo=ppo, train_params=per_agent(train),
+                 in_dist_params=per_agent([p[0] for p in pairs]), shifted_params=per_agent([p[1] for p in pairs]),
+                 keys=keys, n_agents=n_agents)

@@ -24,7 +24,7 @@ def make_agent_evaluator(setup: Setup, cfg: MazeMisgenConfig):
 
     def one(k, p, e):
         out = measure_episode_outcomes(
-            k, setup.env, e, _policy(setup, p), n_episodes=cfg.eval_episodes, horizon=cfg.horizon,
+            k, setup.eval_env, e, _policy(setup, p), n_episodes=cfg.eval_episodes, horizon=cfg.horizon,
             greedy=cfg.eval_greedy,
         )
         first = jax.tree_util.tree_map(lambda x: x[:N_EXAMPLES], out)
@@ -40,7 +40,7 @@ def _rates(rates) -> dict[str, np.ndarray]:
 def _baseline(setup: Setup, cfg: MazeMisgenConfig, env_params, key) -> dict[str, float]:
     """A uniformly random policy on the first agent's distribution: the rates a non-optimizer gets."""
     first = take(env_params, 0)
-    out = measure_episode_outcomes(key, setup.env, first, UniformPolicy(), n_episodes=2000, horizon=cfg.horizon)
+    out = measure_episode_outcomes(key, setup.eval_env, first, UniformPolicy(), n_episodes=2000, horizon=cfg.horizon)
     rates = summarize_outcomes(out)
     return {"goal_rate": float(rates.goal_rate), "proxy_rate": float(rates.proxy_rate)}
 
@@ -69,17 +69,17 @@ def evaluate(setup: Setup, cfg: MazeMisgenConfig, params) -> dict:
     k_in, k_shift, k_base_in, k_base_shift = jax.random.split(key, 4)
     evaluator = make_agent_evaluator(setup, cfg)
     keys = lambda k: jax.random.split(k, setup.n_agents)
-    rates_in, episodes_in = evaluator(keys(k_in), params, setup.train_params)
+    rates_in, episodes_in = evaluator(keys(k_in), params, setup.in_dist_params)
     rates_shift, episodes_shift = evaluator(keys(k_shift), params, setup.shifted_params)
     examples = {}
     for idx in (0, len(cfg.region_sizes) - 1):
         agent, r = idx * cfg.n_seeds, cfg.region_sizes[idx]
-        examples[f"region {r}, in distribution"] = _examples(episodes_in, setup.train_params, agent)
+        examples[f"region {r}, in distribution"] = _examples(episodes_in, setup.in_dist_params, agent)
         examples[f"region {r}, shifted"] = _examples(episodes_shift, setup.shifted_params, agent)
     return {
         "in_dist": _rates(rates_in),
         "shifted": _rates(rates_shift),
-        "random_in_dist_first_region": _baseline(setup, cfg, setup.train_params, k_base_in),
+        "random_in_dist_first_region": _baseline(setup, cfg, setup.in_dist_params, k_base_in),
         "random_shifted": _baseline(setup, cfg, setup.shifted_params, k_base_shift),
         "examples": examples,
     }

@@ -37,7 +37,7 @@ def shifted_episodes(setup, params, n_episodes: int, horizon: int, key):
 
     def one(k, p, e):
         policy = policy_from_model(setup.ppo.model(p))
-        return measure_episode_outcomes(k, setup.env, e, policy, n_episodes=n_episodes, horizon=horizon)
+        return measure_episode_outcomes(k, setup.eval_env, e, policy, n_episodes=n_episodes, horizon=horizon)
 
     keys = jax.random.split(key, setup.n_agents)
     return eqx.filter_jit(jax.vmap(one))(keys, params, setup.shifted_params)
@@ -98,7 +98,7 @@ def condition_card(setup, episodes, agents: slice, keys, icfg: InspectConfig, de
     proxy = env_params.proxy_mask
     uniform = optimization_power_uniform(pooled, proxy, objectives=OBJECTIVES)
     sampled = optimization_power_sampled(
-        keys[0], setup.env, env_params, pooled, defaults, lambda p: policy_from_model(setup.ppo.model(p)),
+        keys[0], setup.eval_env, env_params, pooled, defaults, lambda p: policy_from_model(setup.ppo.model(p)),
         objectives=OBJECTIVES,
     )
     directedness = measure_goal_directedness(pooled, proxy, objectives=OBJECTIVES)

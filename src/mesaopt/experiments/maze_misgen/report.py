@@ -69,8 +69,11 @@ def _example_images(report: dict) -> list[tuple[str, bytes]]:
 
 def write_maze_misgen_html(run_dir: Path, report: dict) -> Path:
     """Write ``report.html`` (and one example GIF) into ``run_dir``; returns the HTML path."""
-    h, t = report["headline"], report["timings"]
-    summary = [("agents", f"{len(h['region_sizes'])} region sizes x {h['n_seeds']} seeds"),
+    h, t, cfg = report["headline"], report["timings"], report["config"]
+    trained_at = cfg.get("train_size", 0)
+    side = f"{cfg['size']}" + (f" (trained at side {trained_at})" if trained_at not in (0, cfg["size"]) else "")
+    summary = [("maze side", side),
+               ("agents", f"{len(h['region_sizes'])} region sizes x {h['n_seeds']} seeds"),
                ("env steps per agent", f"{h['env_steps_per_seed']:,}"),
                ("wall time", f"{h['wall_seconds']:.0f} s (compile {t['compile_seconds']:.1f} s, "
                              f"train {t['train_seconds']:.0f} s, {t['env_steps_per_second']:,} env steps/s)")]

@@ -17,8 +17,11 @@ PRESET = "maze-misgen"
 def checkpoint_metadata(cfg: MazeMisgenConfig) -> dict:
     """What a checkpoint must match to be loaded back into this experiment's model."""
     cfg = with_size_rule(cfg)
-    return {"preset": PRESET, "model": cfg.model, "env": cfg.env, "size": cfg.size,
-            "obs_format": cfg.obs_format, "n_agents": len(cfg.region_sizes) * cfg.n_seeds}
+    metadata = {"preset": PRESET, "model": cfg.model, "env": cfg.env, "size": cfg.size,
+                "obs_format": cfg.obs_format, "n_agents": len(cfg.region_sizes) * cfg.n_seeds}
+    if cfg.training_side != cfg.size:  # only then, so that runs stored before train_size still load
+        metadata["train_size"] = cfg.training_side
+    return metadata
 
 
 def learning_curves(metrics: dict[str, np.ndarray], steps_per_update: int) -> dict:

@@ -26,11 +26,11 @@ def generalization_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
     """Goal rate on training-pool layouts vs never-seen ones (runs trained on a pool), averaged over seeds."""
     if cfg.layout_pool_size == 0:
         return {"layout_generalization": None}
-    env_params = take(setup.train_params, agents.start)
+    env_params = take(setup.in_dist_params, agents.start)
 
     def one(p, k):
         policy = policy_from_model(setup.ppo.model(p))
-        return layout_generalization_episodes(k, setup.env, env_params, policy, n_episodes=icfg.n_episodes,
+        return layout_generalization_episodes(k, setup.eval_env, env_params, policy, n_episodes=icfg.n_episodes,
                                               horizon=cfg.horizon)
 
     n = agents.stop - agents.start
@@ -56,7 +56,7 @@ def thinking_card(setup, params, agents: slice, key, cfg, icfg) -> dict:
 
     def one(p, k):
         policy = policy_from_model(setup.ppo.model(p))
-        return measure_thinking_gain(k, setup.env, env_params, policy, thinking_steps=THINKING_STEPS,
+        return measure_thinking_gain(k, setup.eval_env, env_params, policy, thinking_steps=THINKING_STEPS,
                                      n_episodes=icfg.n_episodes, horizon=cfg.horizon)
 
     n = agents.stop - agents.start
@@ -82,11 +82,11 @@ def search_card(setup, params, agents: slice, keys, cfg, icfg, step, region) -> 
     env_params = take(setup.shifted_params, agents.start)
     n = agents.stop - agents.start
     probes = eqx.filter_jit(eqx.filter_vmap(
-        lambda m, k: measure_probes(k, setup.env, env_params, m, layer, n_episodes=icfg.n_episodes,
+        lambda m, k: measure_probes(k, setup.eval_env, env_params, m, layer, n_episodes=icfg.n_episodes,
                                     horizon=cfg.horizon, rollout_policy=UniformPolicy())
     ))(models, jax.random.split(keys[0], n))
     steering = eqx.filter_jit(eqx.filter_vmap(
-        lambda m, k: measure_retargeting(k, setup.env, env_params, m, layer, horizon=cfg.horizon,
+        lambda m, k: measure_retargeting(k, setup.eval_env, env_params, m, layer, horizon=cfg.horizon,
                                          n_episodes=icfg.steering_episodes)
     ))(models, jax.random.split(keys[1], n))
     return {**_probe_fields(probes), **_steering_fields(steering), "probe_layer": layer}
