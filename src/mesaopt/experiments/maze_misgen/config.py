@@ -27,13 +27,13 @@ class MazeMisgenConfig:
     size: int = 5
     """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts). The
     budget, horizon, region sizes and PPO step size follow it by the size rule unless given (docs/mazes.md)."""
+    region_sizes: tuple[int, ...] = ()
+    """Training-region sizes r: the goal is placed in the top-right r × r cells during training. Empty: by
+    the size rule, (1, (size + 1) // 2, size), so 1 3 5 at side 5 (``maze_misgen.scaling``)."""
     train_size: int = 0
     """Maze side the agents train on; 0: ``size``. Another side trains a model whose weights do not depend on the
     side (``--model vprop``) there and evaluates it at ``size``: the training budget, step size and horizon follow
     this side, and each region keeps its share of the maze (:meth:`training_region`)."""
-    region_sizes: tuple[int, ...] = ()
-    """Training-region sizes r: the goal is placed in the top-right r × r cells during training. Empty: by
-    the size rule, (1, (size + 1) // 2, size), so 1 3 5 at side 5 (``maze_misgen.scaling``)."""
     n_seeds: int = 5
     """Independent agents per region size."""
     total_steps: int = 0
