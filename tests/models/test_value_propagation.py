@@ -11,7 +11,8 @@ import pytest
 from mesaopt.envs import Maze, misgeneralization_params
 from mesaopt.envs.bfs import distance_map
 from mesaopt.models import ValuePropagationActorCritic
-from mesaopt.models.value_propagation import MIN_COST, edge_channels, propagate, shortest_path_values
+from mesaopt.models.value_propagation import (MIN_CLIMB, MIN_COST, NEIGHBOUR_MOVES, OFF_GRID, WALL_PASSAGE,
+                                              edge_channels, propagate, shortest_path_values)
 from mesaopt.optimizers import PPOConfig, make_ppo
 
 SIDE = 9
@@ -54,20 +55,20 @@ def test_its_gradient_along_best_neighbours_equals_autodiff():
 
 def _planted(side: int, reward_on: str):
     """A planner with hand-set weights: log-reward ≈ 0 where ``reward_on`` ('goal' or 'corner') marks, −10
-    elsewhere; passage cost ≈ 0.008 through open cells, 15 through walls; a climb steep enough to be greedy."""
+    elsewhere; passage cost ≈ 0.008 through open cells (walls are impassable); a climb steep enough to be greedy."""
     model = ValuePropagationActorCritic((3, side, side), 4, hidden=2, key=jax.random.key(0))
     embed = np.zeros(model.embed.weight.shape, np.float32)
     embed[1, 0, 1, 1] = 1.0  # hidden 1 = the wall channel
     bias = np.zeros(model.embed.bias.shape[0], np.float32)
     if reward_on == "goal":
-        embed[0, 2, 1, 1] = 1.0  # hidden 0 = the goal channel
+        embed[0, 1, 1, 1] = 1.0  # hidden 0 = the goal channel (the maps read walls, goal, then 4 edge channels)
     else:  # hidden 0 = relu(top + right − 1.75): 0.25 at the top-right corner alone
-        embed[0, 3, 1, 1], embed[0, 4, 1, 1], bias[0] = 1.0, 1.0, -1.75
+        embed[0, 2, 1, 1], embed[0, 3, 1, 1], bias[0] = 1.0, 1.0, -1.75
     maps = np.array([[20.0 if reward_on == "goal" else 80.0, 0.0], [0.0, -20.0]], np.float32)
     model = eqx.tree_at(lambda m: (m.embed.weight, m.embed.bias, m.maps.weight, m.maps.bias), model,
                         (jnp.asarray(embed), jnp.asarray(bias)[:, None, None], jnp.asarray(maps),
                          jnp.array([-10.0, 5.0])))
-    return eqx.tree_at(lambda m: m.climb, model, jnp.array(1e3))
+    return eqx.tree_at(lambda m: m.log_climb, model, jnp.log(jnp.array(1e3)))
 
 
 def _greedy_outcomes(model, side: int, n: int):
@@ -111,6 +112,31 @@ def test_one_network_plans_on_mazes_of_any_side():
     assert done.all()  # its rounds follow the grid it is given (h·w/2 = 60 here, not side 5's 12)
     done, proxy = _greedy_outcomes(corner_seeker, 11, 16)
     assert (done | proxy).all() and proxy.mean() > 0.6
+
+
+def test_its_maps_ignore_the_agent_walls_are_built_in_and_the_critic_is_exp_of_the_values():
+    model = ValuePropagationActorCritic((3, SIDE, SIDE), 4, key=jax.random.key(2))
+    _, _, obs, state = _mazes(SIDE, 2)
+    walls, agent = np.asarray(state.walls[0]), np.asarray(obs[0, 1])
+    moved = np.asarray(obs[0]).copy()
+    moved[1] = 0.0
+    moved[1][tuple(np.argwhere(~walls & (agent == 0))[0])] = 1.0  # the same maze, the agent elsewhere
+    (logits, value), acts = model(obs[0], capture=True)
+    _, acts_moved = model(jnp.asarray(moved), capture=True)
+    for name in ("hook_log_reward", "hook_log_passage", "hook_values"):
+        np.testing.assert_array_equal(np.asarray(acts[name]), np.asarray(acts_moved[name]))
+    assert np.all(np.asarray(acts["hook_log_reward"])[walls] == OFF_GRID)
+    assert np.all(np.asarray(acts["hook_log_reward"])[~walls] > OFF_GRID / 2)
+    assert np.all(np.asarray(acts["hook_log_passage"])[walls] == WALL_PASSAGE)  # no path through a wall
+    values, row, col = np.asarray(acts["hook_values"]), *np.argwhere(agent > 0)[0]
+    padded = np.pad(walls, 1, constant_values=True)
+    assert float(value) == pytest.approx(float(np.exp(values[row, col])), rel=1e-6)
+    scale = MIN_CLIMB + float(jnp.exp(model.log_climb))
+    for move, (dr, dc) in enumerate(NEIGHBOUR_MOVES):
+        blocked = padded[1 + row + dr, 1 + col + dc]
+        target = values[row, col] if blocked else values[row + dr, col + dc]
+        assert float(logits[move]) == pytest.approx(scale * target + float(model.action_bias[move]), abs=1e-5)
+    assert any(padded[1 + row + dr, 1 + col + dc] for dr, dc in NEIGHBOUR_MOVES)  # some move here is blocked
 
 
 def test_it_needs_whole_grid_observations_and_four_moves():

@@ -1,18 +1,25 @@
 """A learned planner as an actor-critic: value propagation (Nardelli et al. 2019, "Value Propagation Networks";
 after Tamar et al.'s 2016 value-iteration networks), computed in log space.
 
-From the whole grid (walls, agent, goal) and four edge channels (:func:`edge_channels`), a small convolution
-computes per cell a *log-reward* ``ρ ≤ 0`` — the planner's objective, readable directly — and a *log-passage*
-``λ ≤ 0``, the cost of going through the cell (very negative for a wall). Then, ``iterations`` times, every cell
-takes the larger of what it has and what its best neighbour offers minus its own cost::
+From the maze's walls and goal and four edge channels (:func:`edge_channels`) — not from where the agent stands —
+a small convolution computes per cell a *log-reward* ``ρ ≤ 0`` — the planner's objective, readable directly — and a
+*log-passage* ``λ ≤ 0``, the cost of going through an open cell (walls cannot be passed). Then, ``iterations``
+times, every cell takes the larger of what it has and what its best neighbour offers minus its own cost::
 
     u ← max(u, λ + max_neighbours(u)),   u⁰ = ρ
 
 so after enough rounds ``u`` at a cell is the best ``ρ`` of any cell minus the costs of the cheapest path there:
-a shortest-path search toward what the reward map marks. The policy climbs ``u`` (its logit for a move is ``u``
-of the cell the move leads to, times a learned scale, the same for every direction); the value head reads ``u``
-at the agent. What the agent pursues is what its reward map marks — the goal channel, or a place (the edge
+a shortest-path search toward what the reward map marks. The policy climbs ``u``: its logit for a move is ``u`` of
+the cell the move leads to (its own cell when a wall or the edge blocks it), times a learned scale of at least
+``MIN_CLIMB``, plus a per-action bias. The critic is ``exp(u)`` at the agent: ``u`` is the log of the expected
+discounted return, so the reward map is trained toward the log of what reaching a cell pays and each step's cost
+toward the discount's. What the agent pursues is what its reward map marks — the goal channel, or a place (the edge
 channels let it mark the top-right corner): a mesa-objective one can read off.
+
+What is built in rather than learned — the maze's moves (walls are impassable, a blocked move stays put, a wall
+is never rewarded), a map that does not see the agent, a climb that cannot be switched off, and the critic as the
+exponential of ``u`` — each closed a way around the planner that PPO found (docs/mazes.md, "the planner, revised");
+together they made planners trained on 7×7 mazes reliable on 13×13 ones.
 
 Working with log-values keeps far cells' differences as large as near ones' (a product of passages underflows).
 No weight depends on the grid's side, and the rounds default to ``h·w // 2`` of the grid given: one network plans
@@ -33,16 +40,21 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from mesaopt.envs.bfs import shift_grid
 from mesaopt.models.actor_critic import Steer, check_steer, conv3x3, dense, hook, orthogonal_linear
 
-NEIGHBOUR_OFFSETS = ((0, 0), (-1, 0), (0, 1), (1, 0), (0, -1))
-"""(d_row, d_col) of the cells the heads read: the agent's own, then up, right, down, left (the maze's action
-order, ``envs.maze.ACTION_DELTAS``)."""
+NEIGHBOUR_MOVES = ((-1, 0), (0, 1), (1, 0), (0, -1))
+"""(d_row, d_col) of the four moves: up, right, down, left (the maze's action order, ``envs.maze.ACTION_DELTAS``)."""
 REWARD_BIAS, PASSAGE_BIAS = -2.0, 2.0
 """Initial biases of the reward and passage logits: log-reward −2.1 and passage cost 0.13 everywhere."""
 MIN_COST = 1e-3
 """Subtracted from every log-passage: going through a cell always costs something, so values strictly fall along
 every chain of best neighbours (no float ties, no cycles in the gradient's tree)."""
 OFF_GRID = -50.0
-"""The log-value of a cell outside the grid: a move off the grid is never preferred."""
+"""The log-value of a cell outside the grid, and the log-reward of a wall: neither is ever a source."""
+MIN_CLIMB = 1.0
+"""The least scale of the policy's climb: the policy cannot switch its planner off and act on biases alone."""
+WALL_PASSAGE = -1e4
+"""The log-passage of a wall: no path goes through one."""
+MAP_CHANNELS = (0, 2)
+"""The observation channels the maps read: walls and goal (not the agent's position, channel 1)."""
 
 
 def propagate(log_reward: Float[Array, "h w"], log_passage: Float[Array, "h w"], iterations: int
@@ -56,8 +68,6 @@ def propagate(log_reward: Float[Array, "h w"], log_passage: Float[Array, "h w"],
 
     return jax.lax.fori_loop(0, iterations, one_round, log_reward)
 
-
-NEIGHBOUR_MOVES = NEIGHBOUR_OFFSETS[1:]
 
 
 def best_neighbour(u: Float[Array, "h w"]) -> tuple[Float[Array, "h w"], Array]:
@@ -118,9 +128,15 @@ def edge_channels(h: int, w: int) -> np.ndarray:
     return (EDGE_DECAY ** away).astype(np.float32)
 
 
-def around_agent(u: Float[Array, "h w"], agent: Float[Array, "h w"]) -> Float[Array, "5"]:
-    """``u`` at the agent's cell and its four neighbours (``NEIGHBOUR_OFFSETS``; ``OFF_GRID`` outside)."""
-    return jnp.stack([jnp.sum(shift_grid(u, dr, dc, OFF_GRID) * agent) for dr, dc in NEIGHBOUR_OFFSETS])
+def move_values(u: Float[Array, "h w"], walls: Float[Array, "h w"], agent: Float[Array, "h w"]
+                ) -> tuple[Float[Array, ""], Float[Array, "4"]]:
+    """``u`` at the agent's cell, and ``u`` of the cell each move (``NEIGHBOUR_MOVES``) leads to: the agent's own
+    cell when a wall or the grid's edge blocks the move, as in the maze."""
+    at_agent = lambda grid, dr, dc, fill: jnp.sum(shift_grid(grid, dr, dc, fill) * agent)
+    here = at_agent(u, 0, 0, OFF_GRID)
+    ahead = jnp.stack([at_agent(u, dr, dc, OFF_GRID) for dr, dc in NEIGHBOUR_MOVES])
+    blocked = jnp.stack([at_agent(walls, dr, dc, 1.0) for dr, dc in NEIGHBOUR_MOVES]) > 0.5
+    return here, jnp.where(blocked, here, ahead)
 
 
 class ValuePropagationActorCritic(eqx.Module):
@@ -129,10 +145,9 @@ class ValuePropagationActorCritic(eqx.Module):
 
     embed: eqx.nn.Conv2d
     maps: eqx.nn.Linear
-    climb: Float[Array, ""]
-    """Policy logits = climb · u of the cell each move leads to (plus ``action_bias``)."""
+    log_climb: Float[Array, ""]
+    """Policy logits = (MIN_CLIMB + exp(log_climb)) · u of the cell each move leads to (plus ``action_bias``)."""
     action_bias: Float[Array, " a"]
-    value_head: eqx.nn.Linear
     iterations: int = eqx.field(static=True)
     """Propagation rounds; 0: ``h·w // 2`` of the grid it is given, so one network runs on mazes of any side."""
     reads_maze_grid: ClassVar[bool] = True
@@ -145,16 +160,15 @@ class ValuePropagationActorCritic(eqx.Module):
         if len(obs_shape) != 3 or obs_shape[0] != 3:
             raise ValueError(f"the vprop model needs whole-grid observations (3, height, width): "
                              f"use --obs-format grid (got shape {obs_shape})")
-        if n_actions != len(NEIGHBOUR_OFFSETS) - 1:
+        if n_actions != len(NEIGHBOUR_MOVES):
             raise ValueError(f"the vprop model moves to the 4 neighbouring cells; got {n_actions} actions")
-        k_embed, k_maps, k_v = jax.random.split(key, 3)
+        k_embed, k_maps = jax.random.split(key)
         self.iterations = iterations
-        self.embed = eqx.nn.Conv2d(3 + 4, hidden, 3, padding=1, key=k_embed)
+        self.embed = eqx.nn.Conv2d(len(MAP_CHANNELS) + 4, hidden, 3, padding=1, key=k_embed)
         maps = orthogonal_linear(hidden, 2, 1.0, key=k_maps)
         self.maps = eqx.tree_at(lambda lin: lin.bias, maps, jnp.array([REWARD_BIAS, PASSAGE_BIAS]))
-        self.climb = jnp.array(1.0)
+        self.log_climb = jnp.array(0.0)
         self.action_bias = jnp.zeros(n_actions)
-        self.value_head = orthogonal_linear(2, 1, 1.0, key=k_v)
 
     def activation_names(self) -> tuple[str, ...]:
         """Names of the activations ``capture=True`` returns and ``steer`` accepts."""
@@ -165,15 +179,17 @@ class ValuePropagationActorCritic(eqx.Module):
         check_steer(steer, self.activation_names())
         acts: dict[str, Array] = {}
         _, h, w = obs.shape
-        x = jnp.concatenate([obs, jnp.asarray(edge_channels(h, w))])
+        x = jnp.concatenate([obs[jnp.array(MAP_CHANNELS)], jnp.asarray(edge_channels(h, w))])
         x = hook(acts, "embed.hook_post", jax.nn.relu(conv3x3(self.embed, x)), steer)
         map_logits = dense(self.maps, x.reshape(x.shape[0], -1).T).T.reshape(2, h, w)
-        log_reward = hook(acts, "hook_log_reward", jax.nn.log_sigmoid(map_logits[0]), steer)
-        log_passage = hook(acts, "hook_log_passage", jax.nn.log_sigmoid(map_logits[1]) - MIN_COST, steer)
+        walls = obs[0]
+        log_reward = jnp.where(walls > 0.5, OFF_GRID, jax.nn.log_sigmoid(map_logits[0]))
+        log_reward = hook(acts, "hook_log_reward", log_reward, steer)
+        log_passage = jnp.where(walls > 0.5, WALL_PASSAGE, jax.nn.log_sigmoid(map_logits[1]) - MIN_COST)
+        log_passage = hook(acts, "hook_log_passage", log_passage, steer)
         rounds = self.iterations or h * w // 2
         values = hook(acts, "hook_values", shortest_path_values(log_reward, log_passage, rounds), steer)
-        near = around_agent(values, obs[1])
-        logits = hook(acts, "hook_logits", self.climb * near[1:] + self.action_bias, steer)
-        here = near[0]
-        value = hook(acts, "hook_value", dense(self.value_head, jnp.stack([here, jnp.exp(here)]))[0], steer)
+        here, ahead = move_values(values, walls, obs[1])
+        logits = hook(acts, "hook_logits", (MIN_CLIMB + jnp.exp(self.log_climb)) * ahead + self.action_bias, steer)
+        value = hook(acts, "hook_value", jnp.exp(here), steer)
         return ((logits, value), acts) if capture else (logits, value)
