@@ -69,7 +69,6 @@ def propagate(log_reward: Float[Array, "h w"], log_passage: Float[Array, "h w"],
     return jax.lax.fori_loop(0, iterations, one_round, log_reward)
 
 
-
 def best_neighbour(u: Float[Array, "h w"]) -> tuple[Float[Array, "h w"], Array]:
     """The largest ``u`` among each cell's four neighbours (``OFF_GRID`` outside) and which one (index into
     ``NEIGHBOUR_MOVES``; the first on ties)."""
@@ -132,7 +131,10 @@ def move_values(u: Float[Array, "h w"], walls: Float[Array, "h w"], agent: Float
                 ) -> tuple[Float[Array, ""], Float[Array, "4"]]:
     """``u`` at the agent's cell, and ``u`` of the cell each move (``NEIGHBOUR_MOVES``) leads to: the agent's own
     cell when a wall or the grid's edge blocks the move, as in the maze."""
-    at_agent = lambda grid, dr, dc, fill: jnp.sum(shift_grid(grid, dr, dc, fill) * agent)
+
+    def at_agent(grid, dr, dc, fill):
+        return jnp.sum(shift_grid(grid, dr, dc, fill) * agent)
+
     here = at_agent(u, 0, 0, OFF_GRID)
     ahead = jnp.stack([at_agent(u, dr, dc, OFF_GRID) for dr, dc in NEIGHBOUR_MOVES])
     blocked = jnp.stack([at_agent(walls, dr, dc, 1.0) for dr, dc in NEIGHBOUR_MOVES]) > 0.5
