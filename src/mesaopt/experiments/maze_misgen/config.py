@@ -188,14 +188,18 @@ def build_setup(cfg: MazeMisgenConfig) -> Setup:
         pool = layout_pool(env, cfg)
         pairs = [misgeneralization_params(cfg.size, r, max_steps=cfg.horizon, layout_pool=pool)
                  for r in cfg.region_sizes]
-        train = [misgeneralization_params(cfg.training_side, cfg.training_region(r),
-                                          max_steps=cfg.training_horizon, layout_pool=pool)[0]
-                 for r in cfg.region_sizes]
+        in_dist = [p[0] for p in pairs]
+        train = in_dist if env is eval_env else [
+            misgeneralization_params(cfg.training_side, cfg.training_region(r), max_steps=cfg.training_horizon)[0]
+            for r in cfg.region_sizes]
     except ValueError as err:
         raise MesaoptError(str(err)) from None
-    per_agent = lambda trees: _stack([tree for tree in trees for _ in range(cfg.n_seeds)])
+
+    def per_agent(trees):
+        return _stack([tree for tree in trees for _ in range(cfg.n_seeds)])
+
     n_agents = len(cfg.region_sizes) * cfg.n_seeds
     keys = jax.random.split(jax.random.key(cfg.seed), n_agents)
     return Setup(env=env, eval_env=eval_env, ppo=ppo, train_params=per_agent(train),
-                 in_dist_params=per_agent([p[0] for p in pairs]), shifted_params=per_agent([p[1] for p in pairs]),
+                 in_dist_params=per_agent(in_dist), shifted_params=per_agent([p[1] for p in pairs]),
                  keys=keys, n_agents=n_agents)
