@@ -126,8 +126,10 @@ def test_runs_report_and_list_commands(stored_run, capsys):
     (["run", "maze-misgen", "--n-seeds", "0"], "n_seeds must be >= 1"),
     (["run", "maze-misgen", "--n-seeds", "many"], "expects int"),
     (["run", "maze-misgen", "--model", "transformer"], "unknown model"),
-    (["run", "maze-misgen", "--model", "vprop"], "use --obs-format grid"),
-    (["run", "maze-misgen", "--size", "7", "--train-size", "5"], "depend on the maze's side"),
+    (["run", "maze-misgen", "--model", "vprop", "--obs-format", "egocentric"], "use --obs-format grid"),
+    (["run", "maze-misgen", "--size", "7", "--train-size", "5", "--model", "mlp"], "depend on the maze's side"),
+    (["run", "maze-misgen", "--train-size", "3"], "depend on the maze's side"),  # the rule's model at 5: the MLP
+    (["run", "maze-misgen", "--eval-episodes", "-1"], "eval_episodes must be >= 0"),
     (["run", "maze-misgen", "--ppo.n-minibatches", "7"], "divisible"),
     (["frobnicate"], "invalid choice"),
 ])
@@ -150,6 +152,11 @@ def test_a_planner_trained_on_small_mazes_is_evaluated_on_large_ones(tmp_path):
     assert "trained at side 5" in (run_dir / "report.html").read_text()
     cfg, setup, params = load_trained_agents(run_dir)
     assert (setup.env.size, setup.eval_env.size, cfg.training_horizon) == (5, 7, 40)
+    _run_ok(["inspect", str(run_dir), "--n-episodes", "4", "--n-default-samples", "2", "--irl-episodes", "4",
+             "--steering-episodes", "2"])  # inspected at side 7, where it is evaluated
+    cards = json.loads((run_dir / "report.json").read_text())["evidence"]
+    assert set(cards) == {"region_1", "region_7"}
+    assert all(-1.0 <= card["steering_mean_gain"] <= 1.0 for card in cards.values())
 
 
 def test_report_of_a_directory_that_is_not_a_run(tmp_path, capsys):

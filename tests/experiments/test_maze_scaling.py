@@ -20,6 +20,27 @@ def test_the_rule_gives_the_flagship_its_measured_defaults_at_side_5():
     cfg = with_size_rule(MazeMisgenConfig())
     assert (cfg.size, cfg.total_steps, cfg.max_steps, cfg.region_sizes) == (5, 700_000, 40, (1, 3, 5))
     assert cfg.horizon == 40 and cfg.ppo.learning_rate == 2e-3
+    assert (cfg.model, cfg.obs_format, cfg.train_size, cfg.eval_episodes) == ("mlp", "egocentric", 0, 500)
+
+
+@pytest.mark.parametrize("side", (7, 9, 11, 13, 15))
+def test_from_side_7_the_rule_trains_the_planner_at_7_and_evaluates_it_at_the_side(side):
+    cfg = with_size_rule(MazeMisgenConfig(size=side))
+    assert (cfg.model, cfg.obs_format, cfg.training_side) == ("vprop", "grid", 7)
+    assert (cfg.total_steps, cfg.ppo.learning_rate, cfg.eval_episodes) == (650_000, 2e-3, 200)
+    assert (cfg.max_steps, cfg.region_sizes) == (size_defaults(side).max_steps, size_defaults(side).region_sizes)
+    assert cfg.training_horizon == round(cfg.horizon * 49 / side**2)
+
+
+def test_up_to_side_5_and_for_an_egocentric_view_the_rule_keeps_the_mlp():
+    assert with_size_rule(MazeMisgenConfig(size=3)).model == "mlp"
+    cfg = with_size_rule(MazeMisgenConfig(size=9, obs_format="egocentric"))
+    assert (cfg.model, cfg.train_size, cfg.total_steps, cfg.eval_episodes) == ("mlp", 0, 2_268_000, 500)
+    assert cfg.ppo.learning_rate == size_defaults(9).learning_rate
+    mlp_13 = with_size_rule(MazeMisgenConfig(size=13, model="mlp"))
+    assert (mlp_13.obs_format, mlp_13.total_steps, mlp_13.ppo.learning_rate) == ("egocentric", 4_732_000, 2.6e-4)
+    planner_5 = with_size_rule(MazeMisgenConfig(model="vprop"))
+    assert (planner_5.obs_format, planner_5.training_side, planner_5.total_steps) == ("grid", 5, 650_000)
 
 
 def test_budget_and_horizon_grow_with_the_number_of_cells():
@@ -42,9 +63,14 @@ def test_every_rule_config_validates(side):
 
 def test_explicit_settings_beat_the_rule():
     ppo = dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=0.1)
-    cfg = with_size_rule(MazeMisgenConfig(size=13, total_steps=5, max_steps=7, region_sizes=(3,), ppo=ppo))
+    cfg = with_size_rule(MazeMisgenConfig(size=13, total_steps=5, max_steps=7, region_sizes=(3,), ppo=ppo,
+                                          train_size=9, eval_episodes=3))
     assert (cfg.total_steps, cfg.max_steps, cfg.region_sizes, cfg.ppo.learning_rate) == (5, 7, (3,), 0.1)
+    assert (cfg.train_size, cfg.eval_episodes) == (9, 3)
     assert with_size_rule(cfg) == cfg  # resolving twice changes nothing
+    for side in ODD_SIDES:
+        settled = with_size_rule(MazeMisgenConfig(size=side))
+        assert with_size_rule(settled) == settled
 
 
 def test_a_negative_budget_or_step_size_is_refused():
@@ -76,9 +102,16 @@ def _stored_name(preset: str, cfg) -> str:
 
 def test_a_rule_value_and_the_same_value_by_hand_are_one_run():
     by_rule = MazeMisgenConfig(size=9)
-    by_hand = MazeMisgenConfig(size=9, total_steps=2_268_000, max_steps=130, region_sizes=(1, 5, 9))
+    by_hand = MazeMisgenConfig(size=9, train_size=7, model="vprop", obs_format="grid", total_steps=650_000,
+                               max_steps=130, region_sizes=(1, 5, 9), eval_episodes=200,
+                               ppo=dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=2e-3))
     assert _stored_name("maze-misgen", by_rule) == _stored_name("maze-misgen", by_hand)
     assert _stored_name("maze-misgen", by_rule) != _stored_name("maze-misgen", MazeMisgenConfig(size=9, max_steps=99))
+    assert _stored_name("maze-misgen", by_rule) != _stored_name("maze-misgen", MazeMisgenConfig(size=9, train_size=9))
+    flagship_by_hand = MazeMisgenConfig(model="mlp", obs_format="egocentric", total_steps=700_000, max_steps=40,
+                                        region_sizes=(1, 3, 5), eval_episodes=500,
+                                        ppo=dataclasses.replace(MazeMisgenConfig().ppo, learning_rate=2e-3))
+    assert _stored_name("maze-misgen", MazeMisgenConfig()) == _stored_name("maze-misgen", flagship_by_hand)
 
 
 def test_print_config_shows_the_rule_values(capsys):
@@ -86,8 +119,11 @@ def test_print_config_shows_the_rule_values(capsys):
 
     assert main(["run", "maze-misgen", "--size", "13", "--print-config"]) == 0
     text = capsys.readouterr().out
-    assert "total_steps = 4732000" in text and "max_steps = 270" in text and "region_sizes = [1, 7, 13]" in text
-    assert "learning_rate = 0.00026" in text
+    assert "total_steps = 650000" in text and "max_steps = 270" in text and "region_sizes = [1, 7, 13]" in text
+    assert 'model = "vprop"' in text and "train_size = 7" in text and "learning_rate = 0.002" in text
+    assert main(["run", "maze-misgen", "--size", "13", "--model", "mlp", "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert "total_steps = 4732000" in text and 'obs_format = "egocentric"' in text and "learning_rate = 0.00026" in text
 
 
 def _train_small(**fields) -> MazeMisgenConfig:
@@ -105,8 +141,7 @@ def test_train_size_trains_on_the_small_side_and_evaluates_on_size():
     assert np.asarray(setup.shifted_params.goal_mask).shape[1:] == (13, 13)
     assert np.all(np.asarray(setup.train_params.max_steps) == 78)  # 270 steps × 49 / 169 cells
     assert np.all(np.asarray(setup.in_dist_params.max_steps) == 270)
-    rule_at_7 = size_defaults(7)
-    assert (cfg.total_steps, cfg.ppo.learning_rate) == (rule_at_7.total_steps, rule_at_7.learning_rate)
+    assert (cfg.total_steps, cfg.ppo.learning_rate, cfg.eval_episodes) == (650_000, 2e-3, 200)  # the planner's
 
 
 def test_train_size_equal_to_size_changes_nothing():
@@ -127,3 +162,15 @@ def test_train_size_equal_to_size_changes_nothing():
 def test_an_impossible_train_size_is_refused(fields, message):
     with pytest.raises(MesaoptError, match=message):
         MazeMisgenConfig(size=13, **fields).validate()
+
+
+def test_a_train_size_the_rules_mlp_cannot_use_is_refused_after_the_model_is_chosen():
+    with pytest.raises(MesaoptError, match="depend on the maze's side"):
+        with_size_rule(MazeMisgenConfig(size=5, train_size=3))
+    with pytest.raises(MesaoptError, match="reads the whole maze"):
+        with_size_rule(MazeMisgenConfig(size=9, model="vprop", obs_format="egocentric"))
+
+
+def test_a_layout_pool_makes_the_rule_train_the_planner_at_the_side_itself():
+    cfg = with_size_rule(MazeMisgenConfig(size=9, layout_pool_size=8))
+    assert (cfg.model, cfg.training_side) == ("vprop", 9)

@@ -12,8 +12,8 @@ from mesaopt.experiments.maze_misgen.run import load_trained_agents, run_maze_mi
 from mesaopt.experiments.record import Experiment
 
 SMOKE_CONFIG = MazeMisgenConfig(
-    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, max_steps=40, eval_episodes=16, n_chunks=2,
-    layout_pool_size=4,
+    size=5, region_sizes=(1, 5), n_seeds=2, total_steps=2048, model="mlp", obs_format="egocentric", max_steps=40,
+    eval_episodes=16, n_chunks=2, layout_pool_size=4,
     ppo=dataclasses.replace(MazeMisgenConfig().ppo, n_envs=16, n_steps=16, learning_rate=2e-3))
 """Two region sizes × two seeds, 2,048 env steps each, on a pool of 4 layouts (so that ``inspect`` also measures
 layout generalization): seconds. Every setting the size rule could fill is given, so the config a stored run loads

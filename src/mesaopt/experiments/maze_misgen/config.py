@@ -15,7 +15,7 @@ import jax.numpy as jnp
 
 from mesaopt.envs import MAZE_ENVS, misgeneralization_params
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.maze_misgen.scaling import size_defaults
+from mesaopt.experiments.maze_misgen.scaling import any_side, model_defaults, size_defaults
 from mesaopt.models import MODELS
 from mesaopt.optimizers import PPOConfig, make_ppo
 
@@ -26,29 +26,33 @@ class MazeMisgenConfig:
 
     size: int = 5
     """Maze side in cells (odd, >= 3); rooms sit at even coordinates, so 5 gives 3 × 3 rooms (192 layouts). The
-    budget, horizon, region sizes and PPO step size follow it by the size rule unless given (docs/mazes.md)."""
+    model, training side, budget, horizon, region sizes, PPO step size and evaluation follow it by the size rule
+    unless given (docs/mazes.md)."""
     region_sizes: tuple[int, ...] = ()
     """Training-region sizes r: the goal is placed in the top-right r × r cells during training. Empty: by
     the size rule, (1, (size + 1) // 2, size), so 1 3 5 at side 5 (``maze_misgen.scaling``)."""
     train_size: int = 0
-    """Maze side the agents train on; 0: ``size``. Another side trains a model whose weights do not depend on the
-    side (``--model vprop``) there and evaluates it at ``size``: the training budget, step size and horizon follow
-    this side, and each region keeps its share of the maze (:meth:`training_region`)."""
+    """Maze side the agents train on; 0: by the size rule, ``size`` for a model whose weights depend on the side
+    (the MLP) and the smaller of ``size`` and 7 for one whose weights do not (``vprop``), which then trains there and
+    is evaluated at ``size``: the training horizon is scaled to this side's cells and each region keeps its share of
+    the maze (:meth:`training_region`)."""
     n_seeds: int = 5
     """Independent agents per region size."""
     total_steps: int = 0
     """Environment steps per agent (rounded up to whole PPO updates). 0: by the size rule, 28,000 per cell
-    (700,000 at side 5)."""
+    (700,000 at side 5) for the MLP, 650,000 for the planner."""
     env: str = "maze"
     """Environment family (see ``mesaopt list``)."""
-    obs_format: str = "egocentric"
-    """Observation: 'egocentric' (agent-centred window), 'grid' (whole maze) or 'flat'."""
-    model: str = "mlp"
-    """Actor-critic class (see ``mesaopt list``)."""
+    obs_format: str = ""
+    """Observation: 'egocentric' (agent-centred window), 'grid' (whole maze) or 'flat'. Empty: by the size rule,
+    'grid' for a model that reads the whole maze, else 'egocentric'."""
+    model: str = ""
+    """Actor-critic class (see ``mesaopt list``). Empty: by the size rule, 'mlp' up to side 5 and the planner
+    'vprop' from side 7 on (unless ``obs_format`` is not 'grid')."""
     max_steps: int = 0
     """Episode step limit. 0: by the size rule, 1.6 per cell (40 at side 5)."""
-    eval_episodes: int = 500
-    """Evaluation episodes per agent and distribution."""
+    eval_episodes: int = 0
+    """Evaluation episodes per agent and distribution. 0: by the size rule, 500 for the MLP, 200 for the planner."""
     eval_greedy: bool = False
     """Evaluate with the argmax action instead of sampling from the policy."""
     layout_pool_size: int = 0
@@ -60,15 +64,15 @@ class MazeMisgenConfig:
     """Root random seed; every agent's key is derived from it."""
     ppo: PPOConfig = field(default_factory=lambda: PPOConfig(learning_rate=0.0))
     """PPO hyperparameters. ``learning_rate`` 0 (the default here): by the size rule, 2e-3 at side 5 and in
-    inverse proportion to the egocentric window's cells."""
+    inverse proportion to the egocentric window's cells for the MLP, 2e-3 for the planner."""
 
     def validate(self) -> None:
         """Raise ``MesaoptError`` naming the first impossible setting."""
         if self.env not in MAZE_ENVS:
             raise MesaoptError(f"unknown maze env {self.env!r}; allowed: {sorted(MAZE_ENVS)}")
-        if self.model not in MODELS:
-            raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)}")
-        if getattr(MODELS[self.model], "reads_maze_grid", False) and self.obs_format != "grid":
+        if self.model and self.model not in MODELS:
+            raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)} (or '' for the size rule)")
+        if self.model and getattr(MODELS[self.model], "reads_maze_grid", False) and self.obs_format not in ("", "grid"):
             raise MesaoptError(f"model {self.model!r} reads the whole maze (walls, agent, goal): "
                                f"use --obs-format grid (got {self.obs_format!r})")
         if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
@@ -77,9 +81,11 @@ class MazeMisgenConfig:
         for r in self.region_sizes:
             if not 1 <= r <= self.size:
                 raise MesaoptError(f"goal region {r} is outside the {self.size}x{self.size} maze; allowed: 1..{self.size}")
-        for name in ("n_seeds", "eval_episodes", "n_chunks"):
+        for name in ("n_seeds", "n_chunks"):
             if getattr(self, name) < 1:
                 raise MesaoptError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.eval_episodes < 0:
+            raise MesaoptError(f"eval_episodes must be >= 0 (0 = by the size rule), got {self.eval_episodes}")
         if self.total_steps < 0:
             raise MesaoptError(f"total_steps must be >= 0 (0 = by the size rule), got {self.total_steps}")
         if self.layout_pool_size < 0:
@@ -96,19 +102,19 @@ class MazeMisgenConfig:
         if self.train_size in (0, self.size):
             return
         if not isinstance(self.train_size, int) or self.train_size < 3 or self.train_size % 2 == 0:
-            raise MesaoptError(f"train_size must be 0 (= size) or an odd integer >= 3, got {self.train_size}")
-        if not getattr(MODELS[self.model], "any_side", False):
+            raise MesaoptError(f"train_size must be 0 (by the size rule) or an odd integer >= 3, got {self.train_size}")
+        if self.model and not any_side(self.model):
             usable = sorted(name for name, cls in MODELS.items() if getattr(cls, "any_side", False))
             raise MesaoptError(f"model {self.model!r} has weights that depend on the maze's side, so it cannot "
                                f"train at train_size {self.train_size} and run at size {self.size}; "
                                f"models that can: {usable}")
         if self.layout_pool_size:
-            raise MesaoptError("layout_pool_size needs train_size 0 (= size): a pool of training layouts cannot be "
-                               f"replayed at another side (got train_size {self.train_size}, size {self.size})")
+            raise MesaoptError(f"layout_pool_size needs train_size 0 or {self.size} (= size): a pool of training "
+                               f"layouts cannot be replayed at another side (got train_size {self.train_size})")
 
     @property
     def training_side(self) -> int:
-        """The side the agents train on: ``train_size``, or ``size``."""
+        """The side the agents train on: ``train_size``, or ``size`` (in a config the size rule has settled)."""
         return self.train_size or self.size
 
     @property
@@ -132,16 +138,24 @@ class MazeMisgenConfig:
 
 
 def with_size_rule(cfg: MazeMisgenConfig) -> MazeMisgenConfig:
-    """``cfg`` with every setting left "by size" replaced by the size rule's value (explicit settings kept), and
-    ``train_size`` equal to ``size`` written as 0 (one run, and a printed config that still works at another
-    ``--size``); validated first, so the rule only ever sees a legal side."""
+    """``cfg`` with every setting left "by size" replaced by the size rule's value (explicit settings kept);
+    validated before and after the model is chosen, so the rule only ever sees a legal side and the chosen model
+    is checked against the rest. A model whose weights depend on the side gets ``train_size`` 0 (one run, and a
+    printed config that still works at another ``--size``); one whose weights do not gets its training side
+    written out, so that an explicit ``--train-size`` equal to ``--size`` stays distinct from the rule's 7."""
     cfg.validate()
-    rule, training_rule = size_defaults(cfg.size), size_defaults(cfg.training_side)
+    choice = model_defaults(cfg.size, cfg.model, cfg.obs_format,
+                            cfg.train_size or (cfg.size if cfg.layout_pool_size else 0))
+    train_size = choice.training_side if any_side(choice.model) else (0 if cfg.train_size == cfg.size
+                                                                      else cfg.train_size)
+    cfg = dataclasses.replace(cfg, model=choice.model, obs_format=choice.obs_format, train_size=train_size)
+    cfg.validate()
+    rule = size_defaults(cfg.size)
     return dataclasses.replace(
-        cfg, train_size=0 if cfg.training_side == cfg.size else cfg.train_size,
-        total_steps=cfg.total_steps or training_rule.total_steps, max_steps=cfg.max_steps or rule.max_steps,
+        cfg, total_steps=cfg.total_steps or choice.total_steps, max_steps=cfg.max_steps or rule.max_steps,
         region_sizes=tuple(cfg.region_sizes) or rule.region_sizes,
-        ppo=dataclasses.replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate or training_rule.learning_rate))
+        eval_episodes=cfg.eval_episodes or choice.eval_episodes,
+        ppo=dataclasses.replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate or choice.learning_rate))
 
 
 @dataclass(frozen=True)
