@@ -34,8 +34,8 @@ PLANNER_FROM_SIDE = 7
 PLANNER_TRAINING_SIDE = 7
 """The side a model whose weights do not depend on the side trains on (or the run's side, if smaller)."""
 PLANNER_STEPS = 650_000
-"""Environment steps per agent for such a model, at any training side: at side 7 every planner reached 1.00
-success in training from about 260,000 steps on (``maze-misgen-13``)."""
+"""Environment steps per agent for such a model, at any training side: trained at side 7, every planner's success
+in its training rollouts was at least 0.995 from about 300,000 steps on (docs/mazes.md); not tuned."""
 PLANNER_LEARNING_RATE = 2e-3
 """PPO's Adam step size for such a model: its weights see local neighbourhoods, not a window that grows."""
 PLANNER_EVAL_EPISODES = 200
