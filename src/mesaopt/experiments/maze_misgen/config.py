@@ -15,7 +15,7 @@ import jax.numpy as jnp
 
 from mesaopt.envs import MAZE_ENVS, misgeneralization_params
 from mesaopt.errors import MesaoptError
-from mesaopt.experiments.maze_misgen.scaling import any_side, model_defaults, size_defaults
+from mesaopt.experiments.maze_misgen.scaling import any_side, model_defaults, reads_grid, size_defaults
 from mesaopt.models import MODELS
 from mesaopt.optimizers import PPOConfig, make_ppo
 
@@ -72,7 +72,7 @@ class MazeMisgenConfig:
             raise MesaoptError(f"unknown maze env {self.env!r}; allowed: {sorted(MAZE_ENVS)}")
         if self.model and self.model not in MODELS:
             raise MesaoptError(f"unknown model {self.model!r}; allowed: {sorted(MODELS)} (or '' for the size rule)")
-        if self.model and getattr(MODELS[self.model], "reads_maze_grid", False) and self.obs_format not in ("", "grid"):
+        if self.model and reads_grid(self.model) and self.obs_format not in ("", "grid"):
             raise MesaoptError(f"model {self.model!r} reads the whole maze (walls, agent, goal): "
                                f"use --obs-format grid (got {self.obs_format!r})")
         if not isinstance(self.size, int) or self.size < 3 or self.size % 2 == 0:
@@ -104,7 +104,7 @@ class MazeMisgenConfig:
         if not isinstance(self.train_size, int) or self.train_size < 3 or self.train_size % 2 == 0:
             raise MesaoptError(f"train_size must be 0 (by the size rule) or an odd integer >= 3, got {self.train_size}")
         if self.model and not any_side(self.model):
-            usable = sorted(name for name, cls in MODELS.items() if getattr(cls, "any_side", False))
+            usable = sorted(name for name in MODELS if any_side(name))
             raise MesaoptError(f"model {self.model!r} has weights that depend on the maze's side, so it cannot "
                                f"train at train_size {self.train_size} and run at size {self.size}; "
                                f"models that can: {usable}")

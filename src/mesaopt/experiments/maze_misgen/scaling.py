@@ -106,13 +106,18 @@ def any_side(model: str) -> bool:
     return bool(getattr(MODELS[model], "any_side", False))
 
 
+def reads_grid(model: str) -> bool:
+    """Whether ``model`` reads the whole maze (the ``grid`` observation) rather than a window of it."""
+    return bool(getattr(MODELS[model], "reads_maze_grid", False))
+
+
 def model_defaults(size: int, model: str = "", obs_format: str = "", train_size: int = 0) -> ModelDefaults:
     """The rule's model for a ``size`` × ``size`` maze and what follows from it; ``model``, ``obs_format`` and
     ``train_size`` given (non-empty, non-zero) are kept, so the rest follows the model actually used."""
     if not model:
         model = PLANNER_MODEL if size >= PLANNER_FROM_SIDE and obs_format in ("", "grid") else "mlp"
     if not obs_format:
-        obs_format = "grid" if getattr(MODELS[model], "reads_maze_grid", False) else "egocentric"
+        obs_format = "grid" if reads_grid(model) else "egocentric"
     if not any_side(model):
         rule = size_defaults(size)
         return ModelDefaults(model, obs_format, train_size or size, rule.total_steps, rule.learning_rate,
