@@ -23,6 +23,7 @@ HEADLINE = {"train_side", "test_sides", "test_iterations", "accuracy", "accuracy
     (["--train-iterations", "0"], "train_iterations must be ≥ 1"),
     (["--residual-layers", "0"], "residual_layers must be ≥ 1, got 0"),
     (["--path-weight", "0"], "path_weight must be a finite number > 0, got 0.0"),
+    (["--trace-rate", "-1"], "trace_rate must be a finite number >= 0 (0: off), got -1.0"),
     (["--goal-region", "4"], "goal_region must be none or between 1 and 3"),
     (["--gradient-window", "60"], "gradient_window must be between 1 and train_iterations"),
     (["--start-noise", "-0.5"], "start_noise must be a finite number >= 0, got -0.5"),
@@ -69,9 +70,18 @@ def test_a_run_stores_the_headline_the_report_and_the_animation(smoke_run):
     cut = report["search_evidence"][0]["cut_test"]
     assert cut["eligible"] <= len(cut["kept"]) and (h["cut_unravel_rate"] is None or 0 <= h["cut_unravel_rate"] <= 1)
     assert "Cut test" in html
+    assert "process supervision" in html  # the default loss asks for the filling's trace, and the report says so
     assert (outcome.path / "readout.gif").read_bytes()[:6] == b"GIF89a"
     for kind in ("recurrent", "feedforward"):
         assert (outcome.path / "checkpoints" / f"{kind}.safetensors").is_file()
+
+
+def test_the_report_says_what_the_loss_asked_for_also_for_runs_stored_before_the_trace():
+    from mesaopt.experiments.maze_search.report import supervision_sentence
+
+    assert "the path alone" in supervision_sentence({"config": {}})
+    assert "the path alone" in supervision_sentence({"config": {"trace_rate": 0.0}})
+    assert "round 2·t (process supervision" in supervision_sentence({"config": {"trace_rate": 2.0}})
 
 
 def test_the_summary_table_of_a_run_with_one_test_side_has_no_larger_side_column():

@@ -123,3 +123,32 @@ def test_path_weight_makes_a_missing_path_cell_cost_more_than_an_extra_one():
     assert path_loss(missing, path) == pytest.approx(float(path_loss(extra, path)))
     assert path_loss(missing, path, 3.0) == pytest.approx(3 * float(path_loss(extra, path, 3.0)), rel=0.05)
     assert path_loss(right, path, 3.0) > path_loss(right, path)  # the right cells' small losses count too
+
+
+def test_trace_targets_run_from_the_open_cells_to_the_path_as_the_planted_filler_does():
+    from mesaopt.experiments.maze_search.train import trace_targets
+    from mesaopt.models.planted_thinkers import dead_end_filler
+
+    mazes = sample_maze_batch(jax.random.key(4), MazePathTask(9), 16)
+    trace = trace_targets(mazes, 1.0)
+    assert bool(jnp.all(trace(0) == (mazes.images[..., 0] > 0.5)))  # nothing filled yet: every open cell
+    assert bool(jnp.all(trace(200) == mazes.path))  # every dead end filled: the path
+    filler = dead_end_filler(width=8)  # one filling round per iteration
+    readout = jax.jit(lambda t: jnp.argmax(filler(mazes.images, t), -1) == 1, static_argnums=0)
+    for t in (1, 3, 6, 10):
+        assert bool(jnp.all(readout(t) == trace(t)))
+        assert not bool(jnp.all(readout(t) == trace(2 * t)))  # a trace at twice the rate is another target
+    assert bool(jnp.any(trace(3) != mazes.path))  # early on the trace is not the answer
+
+
+def test_a_trace_loss_charges_a_filler_that_runs_ahead_of_its_rate_and_not_the_planted_one():
+    from mesaopt.experiments.maze_search.train import progressive_loss, trace_targets
+    from mesaopt.models.planted_thinkers import dead_end_filler
+
+    mazes = sample_maze_batch(jax.random.key(5), MazePathTask(11), 16)
+    filler = dead_end_filler(width=8)  # rate 1; with window = all iterations the loss is read after 6 of them
+    at_rate = [float(progressive_loss(filler, mazes, jax.random.key(0), 6, 6, target_after=trace_targets(mazes, r),
+                                      every_iteration=every)) for r in (1.0, 0.5) for every in (False, True)]
+    answer_only = float(progressive_loss(filler, mazes, jax.random.key(0), 6, 6))
+    assert at_rate[0] < answer_only - 0.01 and at_rate[1] < answer_only - 0.01  # its trace, not yet the path
+    assert at_rate[2] > at_rate[0] + 0.01 and at_rate[3] > at_rate[1] + 0.01  # at half the rate it is too fast

@@ -244,6 +244,17 @@ def _loss_png(report: dict) -> bytes:
     return figure_png_bytes(fig)
 
 
+def supervision_sentence(report: dict) -> str:
+    """What the recurrent network's loss asked for: the dead-end filling's trace, or the path alone (also for runs
+    stored before ``trace_rate`` existed, which trained on the path alone)."""
+    rate = report["config"].get("trace_rate", 0.0)
+    if rate > 0:
+        return (f" The recurrent network's loss after t iterations asked for the cells dead-end filling has not "
+                f"filled by round {rate:g}·t (process supervision: the search's trace, not only its answer), so "
+                "the detectors check what it was taught.")
+    return " The recurrent network's loss asked for the path alone after every number of iterations (the answer only)."
+
+
 def write_maze_search_html(run_dir, report: dict) -> Path:
     """``report.html`` next to ``report.json``, plus ``readout.gif`` (the animation)."""
     h = report["headline"]
@@ -255,7 +266,7 @@ def write_maze_search_html(run_dir, report: dict) -> Path:
                ("solve-iteration R² (best candidate)", f"{h['solve_iteration_r2']:.2f}"),
                ("retarget rate", f"{h['retarget_rate']:.2f}"), ("wall time", f"{h['wall_seconds']:.0f} s")]
     sections = [
-        Section("What was run", EXPLANATION, table=summary_table(report)),
+        Section("What was run", EXPLANATION + supervision_sentence(report), table=summary_table(report)),
         Section("Accuracy over maze side and test-time iterations", images=[
             ("mean exact-path accuracy over seeds", heatmap_png(report)),
             ("accuracy vs iterations", curves_png(report))]),

@@ -13,6 +13,7 @@ import optax
 from mesaopt.experiments.maze_search.config import MazeSearchConfig
 from mesaopt.models.thinking import FeedForwardThinker, RecurrentThinker
 from mesaopt.optimizers.supervised import Supervised, make_supervised
+from mesaopt.tasks.maze_algorithms import dead_end_fill_rounds
 from mesaopt.tasks.maze_paths import MazeBatch, sample_mixed_side_batch
 
 IN_CHANNELS = 3
@@ -30,7 +31,8 @@ def path_loss(logits: jax.Array, path: jax.Array, path_weight: float = 1.0) -> j
 
 def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterations: int, window: int,
                      every_iteration: bool = False, start_noise: float = 0.0,
-                     wrong_start_share: float = 0.0, min_free: int = 0, cell_loss=path_loss) -> jax.Array:
+                     wrong_start_share: float = 0.0, min_free: int = 0, cell_loss=path_loss,
+                     target_after=None) -> jax.Array:
     """Loss after ``n + window`` iterations, ``n`` uniform in ``min_free`` .. ``max_iterations - window``, with
     gradients through the last ``window`` only: the network learns to continue from any of its own intermediate states
     (what lets it keep going at test time), at the cost of ``window`` differentiated iterations. With
@@ -38,8 +40,14 @@ def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterati
     right early (a time pressure). With ``start_noise`` σ > 0, the free iterations start from the initial state
     plus Gaussian noise of σ times its standard deviation, clipped at 0 like the state (a perturbed start the
     network must recover from: a pressure towards one fixed point whatever the start, "path independence"). With
-    ``wrong_start_share`` p > 0, see :func:`free_inputs`. ``cell_loss(logits, path)``: the loss of one readout."""
+    ``wrong_start_share`` p > 0, see :func:`free_inputs`. ``cell_loss(logits, path)``: the loss of one readout;
+    ``target_after(t)``: the cells it asks for after ``t`` iterations in all (None: the path, whatever ``t``; see
+    :func:`trace_targets`)."""
     images = batch.images
+
+    def asked_after(t):
+        return batch.path if target_after is None else target_after(t)
+
     n_free = jax.random.randint(key, (), min_free, max_iterations - window + 1)
     start = model.initial_state(images)
     first_images, n_wrong = images, None
@@ -58,8 +66,23 @@ def progressive_loss(model: RecurrentThinker, batch: MazeBatch, key, max_iterati
     state = start + jax.lax.stop_gradient(free - start)
     if every_iteration:
         states = model.think(images, window, state=state, every_state=True)
-        return jax.vmap(lambda s: cell_loss(model.readout(s), batch.path))(states).mean()
-    return cell_loss(model.readout(model.think(images, window, state=state)), batch.path)
+        done = n_free + 1 + jnp.arange(window)
+        return jax.vmap(lambda s, t: cell_loss(model.readout(s), asked_after(t)))(states, done).mean()
+    return cell_loss(model.readout(model.think(images, window, state=state)), asked_after(n_free + window))
+
+
+def trace_targets(batch: MazeBatch, rate: float):
+    """Process supervision: ``t -> `` the open cells dead-end filling has not filled by round ``floor(rate * t)``
+    (the path and the dead-end cells it has not reached yet). Once every dead end is filled it is the path. A loss
+    on it asks for the filling's trace, ``rate`` rounds per iteration, not only for its answer."""
+    fill_round = jax.vmap(dead_end_fill_rounds)(batch.images)
+    open_cells = batch.images[..., 0] > 0.5
+
+    def target_after(t):
+        rounds = jnp.floor(rate * t).astype(fill_round.dtype)
+        return open_cells & ~((fill_round > 0) & (fill_round <= rounds))
+
+    return target_after
 
 
 def free_inputs(key, images: jax.Array, n_free: jax.Array, share: float) -> tuple[jax.Array, jax.Array]:
@@ -81,7 +104,8 @@ def _recurrent_loss(cfg: MazeSearchConfig):
         batch = sample_mixed_side_batch(k_batch, cfg.train_sides, per_side, cfg.goal_region, cfg.far_start_share)
         return progressive_loss(model, batch, k_depth, cfg.train_iterations, cfg.gradient_window, cfg.time_pressure,
                                 cfg.start_noise, cfg.wrong_start_share, cfg.min_free_iterations,
-                                functools.partial(path_loss, path_weight=cfg.path_weight))
+                                functools.partial(path_loss, path_weight=cfg.path_weight),
+                                trace_targets(batch, cfg.trace_rate) if cfg.trace_rate > 0 else None)
 
     return loss_fn
 
