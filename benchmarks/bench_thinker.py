@@ -6,13 +6,15 @@ Training (steps/s, compile excluded; median of ``--repeats`` chunks, sides inter
 ``mesaopt run maze-search``'s recurrent network with its default config, on both sides the same network
 (``RecurrentThinker``: width 16, 3×3 convolutions, recall, residual block; 6,826 parameters), the same batch
 (30 mazes: 10 each of sides 5, 7, 9 on a 9×9 canvas) and the same progressive loss (``n`` uniform in 0 .. 40 free
-iterations without gradient, then 10 with gradient; per-cell cross-entropy), Adam with gradient clipping at 1.
+iterations without gradient, then 10 with gradient; per-cell cross-entropy against the default's target, dead-end
+filling's trace after ``n + 10`` rounds), Adam with gradient clipping at 1.
 
 * mesaopt: ``experiments.maze_search.train.make_trainer(cfg, "recurrent")``, the preset's own step (mazes drawn
   inside the step), ``--steps-per-chunk`` steps in one compiled ``scan``; ``1 seed`` (one device) and ``2 seeds``
   (one per core, as ``train_in_chunks`` splits them; steps/s summed over seeds).
 * torch (2 threads): the same module in ``nn.Conv2d`` (NCHW), ``eager``; the mazes are drawn beforehand by
-  mesaopt's generator (a pool of 64 batches, cycled), so torch's steps do not pay for maze generation.
+  mesaopt's generator (a pool of 64 batches, cycled), with each cell's dead-end filling round, so torch's steps
+  pay neither for maze generation nor for the filling rounds the trace target is read from (mesaopt's do).
 
 Evaluation (``--eval``): milliseconds per maze-iteration of a trained-size network thinking on 100 mazes of side 9,
 19 and 37 (forward only), both sides.
@@ -108,12 +110,23 @@ def maze_pool(cfg, n_batches: int):
     import jax
     import numpy as np
 
+    from mesaopt.tasks.maze_algorithms import dead_end_fill_rounds
     from mesaopt.tasks.maze_paths import sample_mixed_side_batch
 
     per_side = cfg.train.batch_size // len(cfg.train_sides)
     draw = jax.jit(lambda k: sample_mixed_side_batch(k, cfg.train_sides, per_side))
+    rounds = jax.jit(jax.vmap(dead_end_fill_rounds))
     pool = [draw(k) for k in jax.random.split(jax.random.key(1), n_batches)]
-    return [(np.asarray(b.images).transpose(0, 3, 1, 2).copy(), np.asarray(b.path).astype(np.int64)) for b in pool]
+    return [(np.asarray(b.images).transpose(0, 3, 1, 2).copy(), np.asarray(b.path).astype(np.int64),
+             np.asarray(rounds(b.images)).astype(np.int64)) for b in pool]
+
+
+def torch_target(images, path, fill_round, iterations: int, trace_rate: float):
+    """The cells the loss asks for after ``iterations`` (``maze_search.train.trace_targets``; the path at rate 0)."""
+    if trace_rate <= 0:
+        return path
+    filled = (fill_round > 0) & (fill_round <= int(trace_rate * iterations))
+    return ((images[:, 0] > 0.5) & ~filled).long()
 
 
 def setup_torch(steps: int):
@@ -124,7 +137,7 @@ def setup_torch(steps: int):
 
     torch.set_num_threads(2)
     cfg = preset_config()
-    pool = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in maze_pool(cfg, 64)]
+    pool = [tuple(torch.from_numpy(a) for a in batch) for batch in maze_pool(cfg, 64)]
     t_max, window = cfg.train_iterations, cfg.gradient_window
 
     def prepare(variant):
@@ -135,9 +148,10 @@ def setup_torch(steps: int):
         counter = [0]
 
         def step():
-            x, y = pool[counter[0] % len(pool)]
+            x, path, fill_round = pool[counter[0] % len(pool)]
             counter[0] += 1
             n_free = int(torch.randint(0, t_max - window + 1, ()).item())
+            y = torch_target(x, path, fill_round, n_free + window, cfg.trace_rate)
             initial = model.initial_state(x)
             with torch.no_grad():
                 free = initial.detach()
